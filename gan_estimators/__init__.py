@@ -1,0 +1,52 @@
+"""GANs as scikit-learn estimators, tuned by evolutionary search.
+
+The public API is re-exported here.  Names are imported lazily (PEP 562) so that
+``import gan_estimators`` stays fast and does not start TensorFlow until a GAN is
+actually used: tuning an SVC with :class:`EvolutionarySearchCV` or running
+``gan-estimators --help`` never pays for TensorFlow's import.
+"""
+
+import importlib
+
+from gan_estimators._version import __version__
+
+# public name -> module that defines it
+_LAZY_ATTRIBUTES = {
+    "WGANEstimator": "gan_estimators.wgan",
+    "EvolutionarySearchCV": "gan_estimators.search",
+    "Integer": "gan_estimators.space",
+    "Real": "gan_estimators.space",
+    "Categorical": "gan_estimators.space",
+    "reference_space": "gan_estimators.presets",
+    "GANTrainingWarning": "gan_estimators.diagnostics",
+}
+
+_SUBMODULES = {
+    "datasets",
+    "diagnostics",
+    "features",
+    "metrics",
+    "plotting",
+    "presets",
+    "scorers",
+    "search",
+    "space",
+    "wgan",
+}
+
+__all__ = ["__version__", *sorted(_LAZY_ATTRIBUTES), *sorted(_SUBMODULES)]
+
+
+def __getattr__(name):
+    if name in _LAZY_ATTRIBUTES:
+        module = importlib.import_module(_LAZY_ATTRIBUTES[name])
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"gan_estimators.{name}")
+    raise AttributeError(f"module 'gan_estimators' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
