@@ -257,7 +257,7 @@ def _keras_cache_dirs():
     return dirs
 
 
-def _idx_names(kind, split):
+def _idx_names(split):
     """The accepted file names, most usual first, for the images and for the labels."""
     prefix = _SPLIT_PREFIXES[split]
     names = []
@@ -276,9 +276,13 @@ def _candidate_places(kind, data_home):
     ``layout`` is ``"idx"`` (a folder of IDX files), ``"npz"`` (Keras's ``mnist.npz``), or
     ``None`` for a place that was not configured (``description`` says why).
     """
-    for label, root in (("data_home", data_home), (f"${ENV_VAR}", os.environ.get(ENV_VAR))):
-        if root is None or (label != "data_home" and not root):
-            yield f"{label}: {'not given' if label == 'data_home' else 'not set'}", None, None
+    configured = (
+        ("data_home", data_home, "not given"),
+        (f"${ENV_VAR}", os.environ.get(ENV_VAR), "not set"),
+    )
+    for label, root, absent in configured:
+        if root is None or os.fspath(root) == "":
+            yield f"{label}: {absent}", None, None
             continue
         root = os.path.expanduser(os.fspath(root))
         for sub in _SUBFOLDERS[kind]:
@@ -389,7 +393,7 @@ def _download_with_keras(kind):
 
 def _not_found_message(kind, split, searched, download_note):
     name = _KIND_NAMES[kind]
-    images_names, labels_names = _idx_names(kind, split)
+    images_names, labels_names = _idx_names(split)
     subfolders = " or ".join(f"'{sub}/'" for sub in _SUBFOLDERS[kind])
     lines = [
         f"{name} {split!r} split not found: no {images_names[1]}[.gz] together with "
@@ -493,8 +497,8 @@ def load_mnist(
     --------
     >>> from gan_estimators.datasets import extract_class, load_mnist
     >>> X, y = load_mnist("fashion", "test", data_home="data")  # doctest: +SKIP
-    >>> X.shape, X.dtype, y.shape
-    ((10000, 28, 28), dtype('uint8'), (10000,))  # doctest: +SKIP
+    >>> X.shape, X.dtype, y.shape  # doctest: +SKIP
+    ((10000, 28, 28), dtype('uint8'), (10000,))
     >>> sneakers = extract_class(X, y, 7)  # doctest: +SKIP
     """
     if kind not in _KIND_NAMES:
@@ -502,7 +506,7 @@ def load_mnist(
     if split not in _SPLIT_PREFIXES:
         raise ValueError(f"split must be one of {sorted(_SPLIT_PREFIXES)}, got {split!r}")
 
-    images_names, labels_names = _idx_names(kind, split)
+    images_names, labels_names = _idx_names(split)
     searched = []
     found = None
     for description, place, layout in _candidate_places(kind, data_home):
