@@ -18,10 +18,14 @@ def build_parser():
 
 
 def _run_demo(args):
-    from sklearn.datasets import load_digits
+    from gan_estimators.datasets import load_digits_images
 
-    digits = load_digits()
-    print(f"Loaded {len(digits.images)} embedded 8x8 digits ({len(set(digits.target))} classes).")
+    images, labels = load_digits_images(return_X_y=True)
+    print(
+        f"Loaded {len(images)} embedded digit images of shape {images.shape[1:]} "
+        f"({len(set(labels.tolist()))} classes), "
+        f"pixel values in [{images.min():g}, {images.max():g}]."
+    )
     return 0
 
 
