@@ -1,0 +1,839 @@
+"""Evolutionary hyperparameter search for any scikit-learn estimator.
+
+:class:`EvolutionarySearchCV` is a sibling of :class:`~sklearn.model_selection.GridSearchCV` and
+:class:`~sklearn.model_selection.RandomizedSearchCV`: it subclasses scikit-learn's
+``BaseSearchCV`` and only implements ``_run_search``, the hook through which
+``HalvingRandomSearchCV`` schedules its rounds. Each generation of a DEAP genetic algorithm is one
+call of scikit-learn's ``evaluate_candidates``, so cross-validation, scoring, parallelism
+(candidates x folds through joblib), ``cv_results_``, ``best_*`` and refitting are scikit-learn's
+own. The search knows nothing about GANs.
+
+How results reach ``cv_results_``
+---------------------------------
+scikit-learn formats ``cv_results_`` from the records of the fits that went through
+``evaluate_candidates``. Two kinds of rows do not: configurations restored from ``memory`` (no
+fit this time) and configurations of a batch in which every fit failed (scikit-learn raises
+"All the N fits failed" for that batch and drops its records; the search catches it and records
+``error_score``). The search keeps an ordered list of rows -- references to scikit-learn's
+records for fitted configurations, stored records for the others -- and overrides
+``_format_results`` to format all of them, in the order the configurations were first met, with
+scikit-learn's own formatter. So restored configurations are ranked, can be ``best_*`` and be
+refitted exactly like fresh ones, and a rerun with ``memory`` gives the same ``cv_results_``.
+Rows added after the last ``evaluate_candidates`` call are merged into the results dict that call
+returned (scikit-learn's ``fit`` reads the same dict afterwards). When a run fits nothing at all
+(everything restored), ``BaseSearchCV.fit`` cannot finish -- it requires at least one fit -- and
+:meth:`EvolutionarySearchCV.fit` completes the same steps itself (best index, refit, scorer).
+"""
+
+import math
+import numbers
+import os
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+import sklearn
+from sklearn.base import clone
+from sklearn.exceptions import FitFailedWarning
+from sklearn.metrics._scorer import _MultimetricScorer
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import _check_method_params, indexable
+
+from gan_estimators import _evolution, _fitness_cache, _parallel
+from gan_estimators.space import SearchSpace
+
+__all__ = ["EvolutionarySearchCV"]
+
+
+class _NothingFitted(Exception):
+    """Raised out of ``_run_search`` when every configuration came from ``memory``."""
+
+
+@dataclass
+class _Row:
+    """One row of ``cv_results_``: a configuration fitted now (``real_index``) or stored."""
+
+    generation: int
+    real_index: int | None = None
+    params: dict | None = None
+    records: list | None = None
+    restored: bool = False
+
+
+@dataclass
+class _RunState:
+    """Per-fit private state; dropped when ``fit`` returns (it must not outlive the fit)."""
+
+    space: SearchSpace
+    rng: np.random.Generator
+    store: object = None
+    data_token: str | None = None
+    rows: list = field(default_factory=list)
+    n_real: int = 0
+    sk_params: list | None = None
+    sk_out: list | None = None
+    sk_results: dict | None = None
+    warning_filter: _fitness_cache.WarningFilter = field(
+        default_factory=_fitness_cache.WarningFilter
+    )
+
+
+class EvolutionarySearchCV(BaseSearchCV):
+    """Hyperparameter search by a genetic algorithm, with cross-validated fitness.
+
+    Each individual is a gene vector in [0, 1] with one gene per hyperparameter; ``param_space``
+    decodes it into parameters (see :mod:`gan_estimators.space`). A DEAP genetic algorithm
+    evolves a population by tournament selection, crossover and bounded mutation, with elitism
+    through a hall of fame. The fitness of a configuration is its mean cross-validated score,
+    computed by scikit-learn's search machinery (this class subclasses ``BaseSearchCV``), so
+    ``cv``, ``scoring``, ``refit``, ``error_score``, ``n_jobs``, ``cv_results_`` and ``best_*``
+    behave exactly as in :class:`~sklearn.model_selection.RandomizedSearchCV`.
+
+    Fitness is cached in the parent process by *decoded* configuration: each generation
+    cross-validates only configurations never evaluated before (children that decode to a known
+    one are mutated again, a bounded number of times); individuals that still repeat one are
+    cache hits, which cost no fit and add no ``cv_results_`` row. ``memory`` persists
+    evaluations across runs.
+
+    Read more in :mod:`gan_estimators.search`.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Any scikit-learn estimator. It is cloned, never modified.
+
+    param_space : dict
+        Parameter names (``"step__param"`` for nested estimators) mapped to
+        :class:`~gan_estimators.Integer`, :class:`~gan_estimators.Real`,
+        :class:`~gan_estimators.Categorical`, a list of values (shorthand for ``Categorical``)
+        or a frozen ``scipy.stats`` distribution (decoded through its quantile function).
+        Invalid spaces and names the estimator lacks raise before any fit.
+
+    scoring : str, callable, list, tuple, dict or None, default=None
+        As in :class:`~sklearn.model_selection.RandomizedSearchCV`. With several metrics the
+        genetic algorithm maximises the one named by ``refit`` (the first one when ``refit`` is
+        a callable or False).
+
+    cv : int, cross-validation generator, iterable or None, default=None
+        As in :class:`~sklearn.model_selection.RandomizedSearchCV`. Every generation is
+        evaluated on ``cv.split`` anew: use a splitter that gives the same splits on every call
+        (not shuffling, or with an integer ``random_state``) so fitnesses are comparable.
+
+    population_size : int, default=10
+        Individuals per generation (at least 2).
+
+    generations : int, default=5
+        Number of generations, the random initial population counting as the first; at most
+        ``population_size * generations`` individuals are assessed.
+
+    crossover_probability : float, default=0.5
+        Probability that a pair of parents is crossed over.
+
+    mutation_probability : float, default=0.3
+        Probability that a child is mutated. With ``algorithm="mu_plus_lambda"`` the two
+        probabilities must sum to at most 1 (a child is made by one of crossover, mutation or
+        copy).
+
+    tournament_size : int, default=3
+        Individuals per selection tournament.
+
+    hall_of_fame_size : int, default=1
+        Elitism: the best ``hall_of_fame_size`` configurations ever evaluated are put back into
+        the next population when they are not in it. 0 disables elitism. Configurations with a
+        NaN score never enter the hall of fame.
+
+    algorithm : {"simple", "mu_plus_lambda"}, default="simple"
+        ``"simple"``: DEAP's ``eaSimple`` scheme, offspring replace the population.
+        ``"mu_plus_lambda"``: ``eaMuPlusLambda``, ``population_size`` offspring compete with
+        their parents for the next population.
+
+    gene_precision : int or None, default=None
+        Round genes to this many decimals before decoding, which makes the space a grid and
+        near-duplicate configurations cache hits (the reference rounds to 1). None decodes
+        genes exactly; the cache is exact on decoded parameters either way.
+
+    max_fits : int or None, default=None
+        Budget in model fits (configurations x cross-validation splits, scikit-learn's
+        "totalling N fits"). The generation that would exceed it evaluates only the
+        configurations that fit in it, and the search stops. Configurations restored from
+        ``memory`` count as they did when they were fitted (so a rerun retraces the same
+        search); cache hits and the final refit do not count.
+
+    max_time : float or None, default=None
+        Stop after the first generation that ends more than ``max_time`` seconds after the
+        search started (a running generation is not cut short).
+
+    patience : int or None, default=None
+        Stop after ``patience`` consecutive generations without a better best score.
+
+    callbacks : callable, list of callables or None, default=None
+        Called after each generation with its logbook entry (a dict with the keys of
+        ``logbook_``); a callback returning True stops the search.
+
+    memory : str, os.PathLike, joblib.Memory or None, default=None
+        Where evaluations persist across runs, keyed by the data, the estimator's parameters,
+        the cross-validation splitter, the scoring and the configuration: rerunning the same
+        search on the same data restores every configuration instead of fitting it, with the
+        same ``cv_results_`` rows. Failed evaluations are stored too; clear the memory to retry
+        them.
+
+    refit_on_interrupt : bool, default=False
+        What a ``KeyboardInterrupt`` during ``fit`` does. The running generation is discarded
+        and ``cv_results_``, ``logbook_`` and ``best_*`` describe the completed generations.
+        If False, the interrupt is re-raised after that, without a refit. If True, the search
+        stops as if its budget were spent: the best configuration so far is refitted
+        (``refit`` permitting) and ``fit`` returns normally.
+
+    n_jobs : int or None, default=None
+        Number of jobs running candidates x folds in parallel (joblib). Each worker process
+        caps its TensorFlow and BLAS thread pools to its share of the cores (see
+        :mod:`gan_estimators._parallel`). Under ``joblib.parallel_config(backend="dask")`` the
+        fits run on a Dask cluster.
+
+    refit : bool, str or callable, default=True
+        As in :class:`~sklearn.model_selection.RandomizedSearchCV`. Configurations whose score
+        is NaN rank below every real score and are never refitted; if no configuration has a
+        finite score, ``fit`` raises instead of refitting.
+
+    error_score : 'raise' or numeric, default=np.nan
+        Score of a failed fit. A configuration whose every fold fails gets it too (the search
+        catches scikit-learn's "All the N fits failed" and goes on). With ``'raise'`` the first
+        failure is raised.
+
+    return_train_score : bool, default=False
+        As in :class:`~sklearn.model_selection.RandomizedSearchCV`.
+
+    pre_dispatch : int or str, default='2*n_jobs'
+        As in :class:`~sklearn.model_selection.RandomizedSearchCV`.
+
+    verbose : int, default=0
+        ``>= 1``: a tqdm progress bar over generations with the best and mean fitness, plus
+        scikit-learn's messages; higher values as in scikit-learn.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the search's private generator (0 is a seed like any other). Global random
+        generators are never used or reseeded.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        One row per distinct configuration evaluated or restored, in the order they were first
+        met, formatted by scikit-learn (loads into a ``pandas.DataFrame``). Besides
+        RandomizedSearchCV's keys, ``generation`` gives the generation that first met each
+        configuration.
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, refit_time_,
+    multimetric_, classes_, n_features_in_, feature_names_in_ :
+        As in :class:`~sklearn.model_selection.RandomizedSearchCV`.
+    n_candidates_evaluated_ : int
+        Configurations cross-validated (fitted) by this ``fit``.
+    n_candidates_restored_ : int
+        Configurations restored from ``memory`` instead of fitted.
+    cache_hits_ : int
+        Individuals whose configuration had already been evaluated in this run: they cost no
+        fit and added no row.
+    logbook_ : deap.tools.Logbook
+        One entry per completed generation: ``gen``, ``nevals`` (configurations fitted),
+        ``restored``, ``cache_hits``, ``min``/``max``/``mean``/``std`` of the population's
+        finite fitnesses, ``best`` (best fitness so far) and ``elapsed`` (seconds since the
+        search started).
+    hall_of_fame_ : list of dict
+        The best configurations evaluated, best first, as ``{"params": ..., "score": ...}``
+        (``max(1, hall_of_fame_size)`` of them).
+    stop_reason_ : str
+        Why the search ended: ``"generations"``, ``"max_fits"``, ``"max_time"``,
+        ``"patience"``, ``"callback"`` or ``"interrupt"``.
+
+    See Also
+    --------
+    sklearn.model_selection.RandomizedSearchCV : The same search with random candidates.
+    gan_estimators.reference_space : The reference GAN search space.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.svm import SVC
+    >>> from gan_estimators import EvolutionarySearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = EvolutionarySearchCV(
+    ...     SVC(),
+    ...     {"C": Real(1e-2, 1e2, log=True), "kernel": ["linear", "rbf"]},
+    ...     population_size=4,
+    ...     generations=2,
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> sorted(search.best_params_)
+    ['C', 'kernel']
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        **BaseSearchCV._parameter_constraints,
+        "param_space": [dict],
+        "population_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "generations": [Interval(numbers.Integral, 1, None, closed="left")],
+        "crossover_probability": [Interval(numbers.Real, 0, 1, closed="both")],
+        "mutation_probability": [Interval(numbers.Real, 0, 1, closed="both")],
+        "tournament_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hall_of_fame_size": [Interval(numbers.Integral, 0, None, closed="left")],
+        "algorithm": [StrOptions({"simple", "mu_plus_lambda"})],
+        "gene_precision": [Interval(numbers.Integral, 0, None, closed="left"), None],
+        "max_fits": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "patience": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "callbacks": [list, tuple, callable, None],
+        "memory": [None, str, os.PathLike, HasMethods(["cache"])],
+        "refit_on_interrupt": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        param_space,
+        *,
+        scoring=None,
+        cv=None,
+        population_size=10,
+        generations=5,
+        crossover_probability=0.5,
+        mutation_probability=0.3,
+        tournament_size=3,
+        hall_of_fame_size=1,
+        algorithm="simple",
+        gene_precision=None,
+        max_fits=None,
+        max_time=None,
+        patience=None,
+        callbacks=None,
+        memory=None,
+        refit_on_interrupt=False,
+        n_jobs=None,
+        refit=True,
+        error_score=np.nan,
+        return_train_score=False,
+        pre_dispatch="2*n_jobs",
+        verbose=0,
+        random_state=None,
+    ):
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.param_space = param_space
+        self.population_size = population_size
+        self.generations = generations
+        self.crossover_probability = crossover_probability
+        self.mutation_probability = mutation_probability
+        self.tournament_size = tournament_size
+        self.hall_of_fame_size = hall_of_fame_size
+        self.algorithm = algorithm
+        self.gene_precision = gene_precision
+        self.max_fits = max_fits
+        self.max_time = max_time
+        self.patience = patience
+        self.callbacks = callbacks
+        self.memory = memory
+        self.refit_on_interrupt = refit_on_interrupt
+        self.random_state = random_state
+
+    # -- fit -----------------------------------------------------------------------------------
+
+    def fit(self, X, y=None, **params):
+        """Run the evolutionary search with all fits cross-validated.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets, None for unsupervised estimators.
+        **params : dict
+            Parameters for the estimator's ``fit``, the scorer and the splitter (``groups``),
+            routed as in :class:`~sklearn.model_selection.RandomizedSearchCV`.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+
+        Raises
+        ------
+        KeyboardInterrupt
+            Re-raised after recording the completed generations, unless
+            ``refit_on_interrupt=True``.
+        """
+        self._validate_params()
+        space = SearchSpace(self.param_space)
+        space.check_parameters(self.estimator)
+        self._check_settings()
+
+        store = None
+        data_token = None
+        if self.memory is not None:
+            store = _fitness_cache.PersistentStore(self.memory)
+            data_token = _fitness_cache.fingerprint((X, y, params))
+            if data_token is None:
+                warnings.warn(
+                    "memory is ignored: the data or fit parameters cannot be hashed",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                store = None
+        self._state = _RunState(
+            space=space, rng=self._make_rng(), store=store, data_token=data_token
+        )
+        try:
+            with _parallel.worker_thread_limits(self.n_jobs):
+                try:
+                    super().fit(X, y, **params)
+                except _NothingFitted:
+                    self._finish_without_fits(X, y, params)
+        finally:
+            del self._state
+        return self
+
+    def _check_settings(self):
+        if (
+            self.algorithm == "mu_plus_lambda"
+            and self.crossover_probability + self.mutation_probability > 1
+        ):
+            raise ValueError(
+                "With algorithm='mu_plus_lambda' crossover_probability + mutation_probability "
+                f"must be at most 1, got {self.crossover_probability} + "
+                f"{self.mutation_probability}"
+            )
+        if self.tournament_size > self.population_size:
+            raise ValueError(
+                f"tournament_size={self.tournament_size} exceeds "
+                f"population_size={self.population_size}"
+            )
+        for callback in self._callback_list():
+            if not callable(callback):
+                raise TypeError(f"callbacks must be callables, got {callback!r}")
+
+    def _callback_list(self):
+        if self.callbacks is None:
+            return []
+        if callable(self.callbacks):
+            return [self.callbacks]
+        return list(self.callbacks)
+
+    def _make_rng(self):
+        if self.random_state is None:
+            return np.random.default_rng()
+        if isinstance(self.random_state, numbers.Integral):
+            return np.random.default_rng(int(self.random_state))
+        # a RandomState instance: draw the seed from it, as scikit-learn estimators do
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        return np.random.default_rng(seed)
+
+    def _finish_without_fits(self, X, y, params):
+        """Complete ``fit`` when every configuration was restored from ``memory``.
+
+        ``BaseSearchCV.fit`` needs at least one fresh fit; this performs the steps it takes after
+        ``_run_search`` (best index, best score and params, refit, scorer) on the restored rows.
+        """
+        state = self._state
+        scorers, refit_metric = self._get_scorers()
+        results = self._format_results([], self.n_splits_, [], {})
+        first_scores = next(
+            row.records[0]["test_scores"] for row in state.rows if row.records is not None
+        )
+        self.multimetric_ = isinstance(first_scores, dict)
+        if callable(self.scoring) and self.multimetric_:
+            self._check_refit_for_multimetric(first_scores)
+            refit_metric = self.refit
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
+            if not callable(self.refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
+            self.best_params_ = results["params"][self.best_index_]
+        if self.refit:
+            X, y = indexable(X, y)
+            params = _check_method_params(X, params=params)
+            routed_params = self._get_routed_params_for_fit(params)
+            self.best_estimator_ = clone(self.estimator).set_params(
+                **clone(self.best_params_, safe=False)
+            )
+            start = time.time()
+            if y is not None:
+                self.best_estimator_.fit(X, y, **routed_params.estimator.fit)
+            else:
+                self.best_estimator_.fit(X, **routed_params.estimator.fit)
+            self.refit_time_ = time.time() - start
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        self.cv_results_ = results
+
+    # -- cv_results_ -------------------------------------------------------------------------
+
+    def _format_results(self, candidate_params, n_splits, out, more_results=None):
+        state = getattr(self, "_state", None)
+        if state is None or not state.rows:
+            return super()._format_results(candidate_params, n_splits, out, more_results)
+        state.sk_params, state.sk_out = candidate_params, out
+        params, records, generations = [], [], []
+        extra = {key: [] for key in more_results or {}}
+        for row in state.rows:
+            if row.real_index is not None:
+                k = row.real_index
+                params.append(candidate_params[k])
+                records.extend(out[k * n_splits : (k + 1) * n_splits])
+                for key in extra:
+                    extra[key].append(more_results[key][k])
+            else:
+                params.append(row.params)
+                records.extend(row.records)
+                for key in extra:
+                    extra[key].append(None)
+            generations.append(row.generation)
+        extra["generation"] = generations
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            results = super()._format_results(
+                params, n_splits, _fitness_cache.harmonise(records), extra
+            )
+        state.warning_filter.replay(caught, results)
+        results["generation"] = results.pop("generation")  # after scikit-learn's own keys
+        return results
+
+    def _current_results(self):
+        state = self._state
+        return self._format_results(state.sk_params or [], self.n_splits_, state.sk_out or [], {})
+
+    # -- the genetic algorithm -------------------------------------------------------------
+
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
+        """Evolve the population, evaluating each generation with ``evaluate_candidates``."""
+        state = getattr(self, "_state", None)
+        if state is None:
+            raise RuntimeError("EvolutionarySearchCV._run_search runs only inside fit")
+        n_splits = self.n_splits_
+        if self.max_fits is not None and self.max_fits < n_splits:
+            raise ValueError(
+                f"max_fits={self.max_fits} is less than the {n_splits} fits that "
+                "cross-validating one configuration takes"
+            )
+        self._warn_if_splits_vary()
+        context = self._memory_context() if state.store is not None else None
+
+        cache = {}  # configuration key -> fitness (NaN for failed configurations)
+        search_ctx = None
+        if callback_ctx is not None:
+            search_ctx = callback_ctx.subcontext(
+                task_name="search", max_subtasks=None
+            ).call_on_fit_task_begin(estimator=self)
+
+        evolution = _evolution.Evolution(
+            state.space,
+            state.rng,
+            population_size=self.population_size,
+            crossover_probability=self.crossover_probability,
+            mutation_probability=self.mutation_probability,
+            tournament_size=self.tournament_size,
+            hall_of_fame_size=self.hall_of_fame_size,
+            algorithm=self.algorithm,
+            gene_precision=self.gene_precision,
+            is_known=cache.__contains__,
+        )
+        self.logbook_ = _evolution.new_logbook()
+        self.n_candidates_evaluated_ = 0
+        self.n_candidates_restored_ = 0
+        self.cache_hits_ = 0
+        self.stop_reason_ = "generations"
+        callbacks = self._callback_list()
+        start = time.perf_counter()
+        fits_used = 0
+        best_so_far = -math.inf
+        stale_generations = 0
+        interrupted = False
+        population = []
+        progress = self._progress_bar()
+        try:
+            for generation in range(self.generations):
+                budget = None
+                if self.max_fits is not None:
+                    budget = (self.max_fits - fits_used) // n_splits
+                    if budget == 0:
+                        self.stop_reason_ = "max_fits"
+                        break
+                if generation == 0:
+                    offspring = evolution.initial_population()
+                else:
+                    offspring = evolution.offspring(population)
+                outcome = self._assess(
+                    offspring, generation, budget, cache, evaluate_candidates, search_ctx, context
+                )
+                truncated = outcome.pop("truncated")
+                # -- the generation is complete: commit it
+                fits_used += (outcome["nevals"] + outcome["restored"]) * n_splits
+                self.n_candidates_evaluated_ += outcome["nevals"]
+                self.n_candidates_restored_ += outcome["restored"]
+                self.cache_hits_ += outcome["cache_hits"]
+                evaluated = [ind for ind in offspring if ind.fitness.valid]
+                evolution.update_hall_of_fame(evaluated)
+                population = evolution.survivors(population, evaluated)
+                best = evolution.best
+                record = {
+                    "gen": generation,
+                    **outcome,
+                    **_evolution.fitness_statistics(population),
+                    "best": best.fitness.values[0] if best is not None else math.nan,
+                    "elapsed": time.perf_counter() - start,
+                }
+                self.logbook_.record(**record)
+                if progress is not None:
+                    progress.set_postfix(best=record["best"], mean=record["mean"], refresh=False)
+                    progress.update(1)
+                # -- stopping rules
+                if truncated:
+                    self.stop_reason_ = "max_fits"
+                    break
+                if record["best"] > best_so_far:
+                    best_so_far, stale_generations = record["best"], 0
+                else:
+                    stale_generations += 1
+                    if self.patience is not None and stale_generations >= self.patience:
+                        self.stop_reason_ = "patience"
+                        break
+                if self.max_time is not None and record["elapsed"] >= self.max_time:
+                    self.stop_reason_ = "max_time"
+                    break
+                if any([bool(callback(dict(record))) for callback in callbacks]):
+                    self.stop_reason_ = "callback"
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop_reason_ = "interrupt"
+        finally:
+            if progress is not None:
+                progress.close()
+        self.hall_of_fame_ = [
+            {"params": dict(ind.params), "score": ind.score} for ind in evolution.hall_of_fame
+        ]
+        if search_ctx is not None:
+            search_ctx.call_on_fit_task_end(estimator=self)
+        self._end_search(interrupted)
+
+    def _end_search(self, interrupted):
+        """Decide how ``fit`` goes on once the evolution has stopped."""
+        state = self._state
+        if not state.rows:
+            if interrupted:
+                raise KeyboardInterrupt
+            raise ValueError("the search evaluated no configuration")  # pragma: no cover
+        results = self._current_results()
+        metric = self.refit if isinstance(self.refit, str) else None
+        has_finite = any(
+            np.isfinite(np.asarray(value, dtype=np.float64)).any()
+            for key, value in results.items()
+            if key == f"mean_test_{metric}" or (metric is None and key.startswith("mean_test_"))
+        )
+        if interrupted and not self.refit_on_interrupt:
+            self.cv_results_ = results
+            if has_finite and (self.refit is True or isinstance(self.refit, str)):
+                self._set_best_from(results)
+            raise KeyboardInterrupt
+        n_fits = sum(len(self._row_records(row)) for row in state.rows)
+        all_failed = all(
+            record.get("fit_error") is not None
+            for row in state.rows
+            for record in self._row_records(row)
+        )
+        if all_failed:
+            # what scikit-learn's searches do when every fit fails
+            self.cv_results_ = results
+            raise ValueError(
+                f"All the {n_fits} fits of the {len(state.rows)} configurations failed; set "
+                "error_score='raise' to see the errors (FitFailedWarning gave them)."
+            )
+        if self.refit and not callable(self.refit) and not has_finite:
+            self.cv_results_ = results
+            raise ValueError(
+                "No configuration obtained a finite score: there is nothing to refit. "
+                "Set refit=False to keep the results."
+            )
+        if state.n_real == 0:
+            raise _NothingFitted
+        # Rows added after the last evaluate_candidates call (restored or failed
+        # configurations) must reach the results dict that BaseSearchCV.fit reads next:
+        # evaluate_candidates returned that very dict, so update it in place.
+        state.sk_results.clear()
+        state.sk_results.update(results)
+
+    def _set_best_from(self, results):
+        metric = self.refit if isinstance(self.refit, str) else "score"
+        if f"rank_test_{metric}" not in results:
+            return
+        self.best_index_ = int(results[f"rank_test_{metric}"].argmin())
+        self.best_score_ = results[f"mean_test_{metric}"][self.best_index_]
+        self.best_params_ = results["params"][self.best_index_]
+
+    def _progress_bar(self):
+        if not self.verbose:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=self.generations, desc=type(self).__name__, unit="gen")
+
+    def _assess(
+        self, offspring, generation, budget, cache, evaluate_candidates, search_ctx, context
+    ):
+        """Give a fitness to every individual of ``offspring`` that lacks one.
+
+        Known configurations come from the cache; new ones, in order of appearance and at most
+        ``budget`` of them, are restored from memory or cross-validated in one
+        ``evaluate_candidates`` call. Individuals beyond the budget are left without fitness.
+        """
+        state = self._state
+        new = {}  # key -> list of individuals, in order of first appearance
+        cached = []
+        for ind in offspring:
+            if ind.fitness.valid:
+                continue
+            if ind.key in cache:
+                cached.append(ind)
+            else:
+                new.setdefault(ind.key, []).append(ind)
+        keys = list(new)
+        truncated = budget is not None and len(keys) > budget
+        if truncated:
+            keys = keys[:budget]
+
+        rows = []
+        to_fit = []
+        memory_keys = {}
+        for key in keys:
+            params = new[key][0].params
+            stored = None
+            if context is not None:
+                memory_keys[key] = _fitness_cache.fingerprint(params)
+                if memory_keys[key] is not None:
+                    stored = state.store.get(context, memory_keys[key])
+            if stored is not None:
+                rows.append(_Row(generation, params=params, records=stored, restored=True))
+            else:
+                rows.append(_Row(generation, real_index=state.n_real + len(to_fit)))
+                to_fit.append(params)
+
+        checkpoint = len(state.rows)
+        state.rows.extend(rows)
+        try:
+            if to_fit:
+                self._evaluate(to_fit, rows, evaluate_candidates, search_ctx)
+        except BaseException:
+            del state.rows[checkpoint:]
+            raise
+
+        # fitness of the new configurations, from their records
+        metric = None
+        nevals = restored = 0
+        for key, row in zip(keys, rows, strict=True):
+            records = self._row_records(row)
+            if metric is None:
+                metric = _fitness_cache.fitness_metric(records[0]["test_scores"], self.refit)
+            score = _fitness_cache.mean_test_score(records, metric)
+            cache[key] = score
+            if row.restored:
+                restored += 1
+                continue
+            nevals += 1
+            if context is not None and memory_keys.get(key) is not None:
+                state.store.put(context, memory_keys[key], records)
+        hits = 0
+        for key in keys:
+            for i, ind in enumerate(new[key]):
+                _set_fitness(ind, cache[key])
+                hits += i > 0
+        for ind in cached:
+            _set_fitness(ind, cache[ind.key])
+        hits += len(cached)
+        return {"nevals": nevals, "restored": restored, "cache_hits": hits, "truncated": truncated}
+
+    def _row_records(self, row):
+        if row.records is not None:
+            return row.records
+        start = row.real_index * self.n_splits_
+        return self._state.sk_out[start : start + self.n_splits_]
+
+    def _evaluate(self, to_fit, rows, evaluate_candidates, search_ctx):
+        """Cross-validate ``to_fit`` with scikit-learn; record a batch whose every fit failed."""
+        state = self._state
+        kwargs = {}
+        generation_ctx = None
+        if search_ctx is not None:
+            generation_ctx = search_ctx.subcontext(
+                task_name="generation",
+                max_subtasks=len(to_fit) * self.n_splits_,
+                sequential_subtasks=False,
+            ).call_on_fit_task_begin(estimator=self)
+            kwargs["callback_ctx"] = generation_ctx
+        try:
+            state.sk_results = evaluate_candidates(to_fit, **kwargs)
+        except ValueError as exc:
+            if self.error_score == "raise" or "fits failed" not in str(exc):
+                raise
+            # scikit-learn discarded the records of this batch: every fit of every
+            # configuration in it failed. Record error_score for each and go on.
+            warnings.warn(str(exc), FitFailedWarning, stacklevel=4)
+            for row in rows:
+                if row.real_index is not None:
+                    row.real_index = None
+                    row.records = _fitness_cache.failed_evaluation(
+                        self.n_splits_, self.error_score, self.return_train_score, str(exc)
+                    )
+                    row.params = to_fit.pop(0)
+            return
+        finally:
+            if generation_ctx is not None:
+                generation_ctx.call_on_fit_task_end(estimator=self)
+        state.n_real += len(to_fit)
+
+    def _memory_context(self):
+        """Everything besides the configuration that an evaluation depends on, hashed."""
+        context = _fitness_cache.fingerprint(
+            {
+                "data": self._state.data_token,
+                "estimator": clone(self.estimator),
+                "cv": self._checked_cv_orig,
+                "scoring": self.scoring,
+                "error_score": self.error_score,
+                "return_train_score": self.return_train_score,
+                "sklearn": sklearn.__version__,
+            }
+        )
+        if context is None:
+            warnings.warn(
+                "memory is ignored: the estimator, cv or scoring cannot be hashed",
+                UserWarning,
+                stacklevel=3,
+            )
+        return context
+
+    def _warn_if_splits_vary(self):
+        cv = self._checked_cv_orig
+        shuffles = getattr(cv, "shuffle", False) or hasattr(cv, "test_size")
+        seed = getattr(cv, "random_state", 0)
+        if shuffles and not isinstance(seed, numbers.Integral):
+            warnings.warn(
+                f"{cv!r} gives different splits on every call, so each generation is scored on "
+                "different folds; give it an integer random_state",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
+def _set_fitness(individual, score):
+    individual.score = score
+    individual.fitness.values = (score if math.isfinite(score) else -math.inf,)

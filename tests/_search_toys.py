@@ -1,0 +1,66 @@
+"""Cheap estimators for the EvolutionarySearchCV tests (no GAN, no real training)."""
+
+import math
+import os
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+
+class Landscape(BaseEstimator):
+    """An estimator whose score is a known function of its parameters.
+
+    ``fit`` does nothing but count calls (in this process), fail on purpose for ``x`` below
+    ``fail_below``, or raise KeyboardInterrupt after ``interrupt_after`` fits; ``score`` is
+    highest at ``x = 0.3``, ``k = 2``, ``choice = "b"``, and NaN for ``x`` above ``nan_above``.
+    """
+
+    fit_count = 0
+
+    def __init__(
+        self, x=0.0, k=0, choice="a", fail_below=None, nan_above=None, interrupt_after=None
+    ):
+        self.x = x
+        self.k = k
+        self.choice = choice
+        self.fail_below = fail_below
+        self.nan_above = nan_above
+        self.interrupt_after = interrupt_after
+
+    def fit(self, X, y=None):
+        type(self).fit_count += 1
+        if self.interrupt_after is not None and type(self).fit_count > self.interrupt_after:
+            raise KeyboardInterrupt
+        if self.fail_below is not None and self.x < self.fail_below:
+            raise ValueError("deliberate failure")
+        self.fitted_ = True
+        return self
+
+    def score(self, X, y=None):
+        if self.nan_above is not None and self.x > self.nan_above:
+            return math.nan
+        bonus = 0.05 if self.choice == "b" else 0.0
+        return -((self.x - 0.3) ** 2) - 0.01 * (self.k - 2) ** 2 + bonus
+
+
+class EnvProbe(ClassifierMixin, BaseEstimator):
+    """A classifier whose "score" reports the thread caps of the process that scored it."""
+
+    def __init__(self, c=1.0, variable="TF_NUM_INTRAOP_THREADS"):
+        self.c = c
+        self.variable = variable
+
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def score(self, X, y=None):
+        value = os.environ.get(self.variable)
+        return float(value) if value is not None else -1.0
+
+
+def landscape_data(n=30):
+    return np.zeros((n, 1)), None
