@@ -412,11 +412,6 @@ class EvolutionarySearchCV(BaseSearchCV):
                 f"must be at most 1, got {self.crossover_probability} + "
                 f"{self.mutation_probability}"
             )
-        if self.tournament_size > self.population_size:
-            raise ValueError(
-                f"tournament_size={self.tournament_size} exceeds "
-                f"population_size={self.population_size}"
-            )
         for callback in self._callback_list():
             if not callable(callback):
                 raise TypeError(f"callbacks must be callables, got {callback!r}")

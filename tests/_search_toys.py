@@ -11,25 +11,27 @@ class Landscape(BaseEstimator):
     """An estimator whose score is a known function of its parameters.
 
     ``fit`` does nothing but count calls (in this process), fail on purpose for ``x`` below
-    ``fail_below``, or raise KeyboardInterrupt after ``interrupt_after`` fits; ``score`` is
-    highest at ``x = 0.3``, ``k = 2``, ``choice = "b"``, and NaN for ``x`` above ``nan_above``.
+    ``fail_below``, or raise KeyboardInterrupt as the ``interrupt_at``-th fit; ``score`` is
+    highest at ``x = 0.3``, ``k = 2``, ``choice = "b"``, NaN for ``x`` above ``nan_above``, and
+    does not depend on ``tag``.
     """
 
     fit_count = 0
 
     def __init__(
-        self, x=0.0, k=0, choice="a", fail_below=None, nan_above=None, interrupt_after=None
+        self, x=0.0, k=0, choice="a", tag=0, fail_below=None, nan_above=None, interrupt_at=None
     ):
         self.x = x
         self.k = k
         self.choice = choice
+        self.tag = tag
         self.fail_below = fail_below
         self.nan_above = nan_above
-        self.interrupt_after = interrupt_after
+        self.interrupt_at = interrupt_at
 
     def fit(self, X, y=None):
         type(self).fit_count += 1
-        if self.interrupt_after is not None and type(self).fit_count > self.interrupt_after:
+        if type(self).fit_count == self.interrupt_at:
             raise KeyboardInterrupt
         if self.fail_below is not None and self.x < self.fail_below:
             raise ValueError("deliberate failure")

@@ -1,0 +1,120 @@
+"""EvolutionarySearchCV under joblib: reproducibility across n_jobs and worker thread caps."""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import joblib
+import numpy as np
+import pytest
+from _search_toys import EnvProbe
+from sklearn.datasets import load_iris
+from sklearn.svm import SVC
+
+from gan_estimators import EvolutionarySearchCV, Real, _parallel
+
+X_IRIS, Y_IRIS = load_iris(return_X_y=True)
+SPACE = {"C": Real(1e-2, 1e2, log=True), "gamma": Real(1e-3, 1e1, log=True)}
+
+
+def test_same_random_state_gives_the_same_search_with_one_or_two_jobs():
+    fitted = [
+        EvolutionarySearchCV(
+            SVC(), SPACE, population_size=6, generations=3, cv=3, random_state=0, n_jobs=n_jobs
+        ).fit(X_IRIS, Y_IRIS)
+        for n_jobs in (1, 2)
+    ]
+    assert fitted[0].cv_results_["params"] == fitted[1].cv_results_["params"]
+    assert fitted[0].best_params_ == fitted[1].best_params_
+    np.testing.assert_array_equal(
+        fitted[0].cv_results_["mean_test_score"], fitted[1].cv_results_["mean_test_score"]
+    )
+
+
+def test_thread_shares():
+    assert _parallel.threads_per_worker(2, n_cpus=2) == 1
+    assert _parallel.threads_per_worker(2, n_cpus=16) == 8
+    assert _parallel.threads_per_worker(32, n_cpus=16) == 1
+    env = _parallel.thread_cap_env(3, environ={"OMP_NUM_THREADS": "7"})
+    assert env["TF_NUM_INTRAOP_THREADS"] == env["TF_NUM_INTEROP_THREADS"] == "3"
+    assert env["OMP_NUM_THREADS"] == "7"  # set by the user: kept, as joblib does
+    assert env["OPENBLAS_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
+
+
+def probe_search(variable, n_jobs):
+    return EvolutionarySearchCV(
+        EnvProbe(variable=variable),
+        {"c": Real(0.0, 1.0)},
+        population_size=4,
+        generations=1,
+        cv=2,
+        random_state=0,
+        n_jobs=n_jobs,
+    ).fit(X_IRIS, Y_IRIS)
+
+
+@pytest.mark.parametrize("variable", ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"])
+def test_loky_workers_see_tensorflow_thread_caps(variable, monkeypatch):
+    monkeypatch.delenv(variable, raising=False)
+    share = _parallel.threads_per_worker(2)
+    fitted = probe_search(variable, n_jobs=2)
+    # each fold was scored in a worker that had the cap in its environment
+    np.testing.assert_array_equal(fitted.cv_results_["split0_test_score"], float(share))
+    np.testing.assert_array_equal(fitted.cv_results_["split1_test_score"], float(share))
+    assert variable not in os.environ  # the parent's environment is left alone
+
+
+def test_loky_workers_see_blas_caps():
+    share = _parallel.threads_per_worker(2)
+    with _parallel.worker_thread_limits(2) as capped:
+        assert capped == share
+        reports = joblib.Parallel(n_jobs=2)(
+            joblib.delayed(_parallel.worker_thread_report)() for _ in range(4)
+        )
+    assert {report["pid"] for report in reports}.isdisjoint({os.getpid()})
+    for report in reports:
+        assert report["TF_NUM_INTRAOP_THREADS"] == str(share)
+        assert report["OPENBLAS_NUM_THREADS"] == os.environ.get("OPENBLAS_NUM_THREADS", str(share))
+        assert all(n <= share for n in report["blas_threads"])
+        assert not report["tensorflow_imported"]
+
+
+def test_sequential_and_thread_backends_are_not_capped(monkeypatch):
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS", raising=False)
+    with _parallel.worker_thread_limits(1) as capped:
+        assert capped is None
+    with joblib.parallel_config(backend="threading"), _parallel.worker_thread_limits(2) as capped:
+        assert capped is None
+    fitted = probe_search("TF_NUM_INTRAOP_THREADS", n_jobs=1)
+    assert (fitted.cv_results_["mean_test_score"] == -1.0).all()
+
+
+def test_a_users_own_loky_initializer_is_respected():
+    with (
+        joblib.parallel_config(backend="loky", initializer=os.getpid),
+        _parallel.worker_thread_limits(2) as capped,
+    ):
+        assert capped is None
+
+
+def test_the_parent_process_never_imports_tensorflow():
+    code = textwrap.dedent(
+        """
+        import sys
+        from sklearn.datasets import load_iris
+        from sklearn.svm import SVC
+        from gan_estimators import EvolutionarySearchCV, Real, reference_space
+        X, y = load_iris(return_X_y=True)
+        EvolutionarySearchCV(SVC(), {"C": Real(0.1, 10.0)}, population_size=4, generations=2,
+                             n_jobs=2, random_state=0).fit(X, y)
+        reference_space()
+        assert "tensorflow" not in sys.modules, "tensorflow was imported"
+        print("ok")
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
