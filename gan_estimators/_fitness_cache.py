@@ -73,13 +73,17 @@ def fitness_metric(test_scores, refit):
     return next(iter(test_scores))
 
 
-def mean_test_score(records, metric):
-    """Mean over splits of one metric, as ``cv_results_['mean_test_<metric>']`` computes it."""
+def fitness(records, refit):
+    """Mean over splits of the maximised score, as ``cv_results_['mean_test_<metric>']`` has it.
+
+    A failed record may hold a bare ``error_score`` where others hold one score per metric; it
+    counts as that value for every metric.
+    """
     scores = []
     for record in records:
         value = record["test_scores"]
         if isinstance(value, dict):
-            value = value.get(metric, math.nan)
+            value = value[fitness_metric(value, refit)]
         scores.append(value if isinstance(value, numbers.Real) else math.nan)
     return float(np.mean(np.asarray(scores, dtype=np.float64)))
 

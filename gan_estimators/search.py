@@ -25,9 +25,11 @@ returned (scikit-learn's ``fit`` reads the same dict afterwards). When a run fit
 :meth:`EvolutionarySearchCV.fit` completes the same steps itself (best index, refit, scorer).
 """
 
+import contextlib
 import math
 import numbers
 import os
+import sys
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -77,6 +79,7 @@ class _RunState:
     sk_params: list | None = None
     sk_out: list | None = None
     sk_results: dict | None = None
+    progress: object = None
     warning_filter: _fitness_cache.WarningFilter = field(
         default_factory=_fitness_cache.WarningFilter
     )
@@ -441,9 +444,8 @@ class EvolutionarySearchCV(BaseSearchCV):
         state = self._state
         scorers, refit_metric = self._get_scorers()
         results = self._format_results([], self.n_splits_, [], {})
-        first_scores = next(
-            row.records[0]["test_scores"] for row in state.rows if row.records is not None
-        )
+        scores = [record["test_scores"] for row in state.rows for record in row.records]
+        first_scores = next((s for s in scores if isinstance(s, dict)), scores[0])
         self.multimetric_ = isinstance(first_scores, dict)
         if callable(self.scoring) and self.multimetric_:
             self._check_refit_for_multimetric(first_scores)
@@ -554,7 +556,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         stale_generations = 0
         interrupted = False
         population = []
-        progress = self._progress_bar()
+        progress = state.progress = self._progress_bar()
         try:
             for generation in range(self.generations):
                 budget = None
@@ -675,6 +677,14 @@ class EvolutionarySearchCV(BaseSearchCV):
         self.best_score_ = results[f"mean_test_{metric}"][self.best_index_]
         self.best_params_ = results["params"][self.best_index_]
 
+    def _stdout_above_progress_bar(self):
+        """Route scikit-learn's verbose prints through tqdm so they do not break the bar."""
+        if self._state.progress is None:
+            return contextlib.nullcontext()
+        from tqdm.contrib import DummyTqdmFile
+
+        return contextlib.redirect_stdout(DummyTqdmFile(sys.stdout))
+
     def _progress_bar(self):
         if not self.verbose:
             return None
@@ -732,13 +742,10 @@ class EvolutionarySearchCV(BaseSearchCV):
             raise
 
         # fitness of the new configurations, from their records
-        metric = None
         nevals = restored = 0
         for key, row in zip(keys, rows, strict=True):
             records = self._row_records(row)
-            if metric is None:
-                metric = _fitness_cache.fitness_metric(records[0]["test_scores"], self.refit)
-            score = _fitness_cache.mean_test_score(records, metric)
+            score = _fitness_cache.fitness(records, self.refit)
             cache[key] = score
             if row.restored:
                 restored += 1
@@ -775,7 +782,8 @@ class EvolutionarySearchCV(BaseSearchCV):
             ).call_on_fit_task_begin(estimator=self)
             kwargs["callback_ctx"] = generation_ctx
         try:
-            state.sk_results = evaluate_candidates(to_fit, **kwargs)
+            with self._stdout_above_progress_bar():
+                state.sk_results = evaluate_candidates(to_fit, **kwargs)
         except ValueError as exc:
             if self.error_score == "raise" or "fits failed" not in str(exc):
                 raise

@@ -245,6 +245,35 @@ def test_generation_whose_every_fit_fails_is_recorded_and_the_search_goes_on():
     assert search.logbook_.select("gen") == list(range(6))
 
 
+def _landscape_score(estimator, X, y=None):
+    return estimator.score(X)
+
+
+def _closeness(estimator, X, y=None):
+    return -abs(estimator.x - 0.95)
+
+
+def test_multimetric_search_with_a_failed_generation():
+    search = evolve(
+        Landscape(fail_below=0.9),
+        {"x": Real(0.0, 1.0)},
+        scoring={"landscape": _landscape_score, "closeness": _closeness},
+        refit="closeness",
+        population_size=4,
+        generations=6,
+        random_state=3,
+    )
+    with pytest.warns(FitFailedWarning, match="All the 12 fits failed"):
+        search.fit(*landscape_data())
+    results = search.cv_results_
+    failed = np.isnan(results["mean_test_closeness"])
+    assert np.isnan(results["mean_fit_time"]).any(), "precondition: a generation failed entirely"
+    assert np.isnan(results["mean_test_landscape"][failed]).all()
+    assert (~failed).any()
+    assert search.best_params_["x"] >= 0.9
+    assert search.hall_of_fame_[0]["score"] == np.nanmax(results["mean_test_closeness"])
+
+
 def test_every_fit_failing_raises_like_scikit_learn():
     search = evolve(Landscape(fail_below=2.0), {"x": Real(0.0, 1.0)}, refit=False)
     with pytest.warns(FitFailedWarning), pytest.raises(ValueError, match="All the 36 fits"):
