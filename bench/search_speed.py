@@ -1,0 +1,236 @@
+"""Benchmark of EvolutionarySearchCV: parallel speed-up, cache savings, quality vs random search.
+
+Prints JSON lines: one per run, then one summary per section, each with the floors it is
+compared against. Sections are functions registered in ``SECTIONS``; run a subset with
+``--sections``. The baseline of every comparison (``n_jobs=1``, RandomizedSearchCV) runs in the
+same process, interleaved with the runs it is compared to, so machine load hits both alike.
+
+SVC section (issue 5): tune an SVC on scikit-learn's digits (``C`` and ``gamma`` log-scale reals,
+``kernel`` categorical; 3-fold CV; population 10, 5 generations; five seeds) and report
+
+- wall seconds at ``n_jobs=1`` and ``n_jobs=2`` (floor: speed-up >= 1.7 on 2 cores),
+- the fits made against the fits without the cache (every assessed individual fitted),
+- best CV and held-out scores against RandomizedSearchCV given the same number of fits
+  (floor: mean best CV score >= random search's),
+- the fraction of wall time spent inside fits, ``sum(fit times) / (wall * n_jobs)`` (floor 0.6).
+
+Usage::
+
+    python bench/search_speed.py                 # every section, five seeds
+    python bench/search_speed.py --sections svc --seeds 0 1
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import joblib
+import numpy as np
+from scipy import stats
+from sklearn.datasets import load_digits
+from sklearn.model_selection import RandomizedSearchCV, train_test_split
+from sklearn.svm import SVC
+
+from gan_estimators import EvolutionarySearchCV, Real
+
+SPEEDUP_FLOOR = 1.7
+FIT_FRACTION_FLOOR = 0.6
+
+
+def emit(record):
+    print(json.dumps(record), flush=True)
+
+
+def _load():
+    return {"loadavg_1min": round(os.getloadavg()[0], 2), "cpu_count": joblib.cpu_count()}
+
+
+def _fit_seconds(search):
+    results = search.cv_results_
+    return float(np.nansum(results["mean_fit_time"]) * search.n_splits_)
+
+
+def _assessed_fits(search):
+    """Fits a search without the cache would have made: every assessed individual fitted."""
+    assessed = sum(
+        entry["nevals"] + entry["restored"] + entry["cache_hits"] for entry in search.logbook_
+    )
+    return assessed * search.n_splits_
+
+
+def _score_seconds(search):
+    results = search.cv_results_
+    return float(np.nansum(results["mean_score_time"]) * search.n_splits_)
+
+
+# -- SVC on digits ---------------------------------------------------------------------------------
+
+SVC_SPACE = {
+    "C": Real(1e-3, 1e3, log=True),
+    "gamma": Real(1e-5, 1e-1, log=True),
+    "kernel": ["rbf", "linear"],
+}
+# the same space for RandomizedSearchCV
+SVC_DISTRIBUTIONS = {
+    "C": stats.loguniform(1e-3, 1e3),
+    "gamma": stats.loguniform(1e-5, 1e-1),
+    "kernel": ["rbf", "linear"],
+}
+
+
+def _evolve_svc(X, y, seed, n_jobs, **kwargs):
+    search = EvolutionarySearchCV(
+        SVC(),
+        SVC_SPACE,
+        cv=3,
+        population_size=10,
+        generations=5,
+        random_state=seed,
+        n_jobs=n_jobs,
+        **kwargs,
+    )
+    start = time.perf_counter()
+    search.fit(X, y)
+    return search, time.perf_counter() - start
+
+
+def bench_svc(seeds):
+    """Yield the SVC section's JSON records."""
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=0
+    )
+    # start the worker processes before timing anything
+    _evolve_svc(X_train[:300], y_train[:300], seed=0, n_jobs=2)
+
+    walls = {1: [], 2: []}
+    fractions = {1: [], 2: []}
+    best = {"evolutionary": [], "random": []}
+    held_out = {"evolutionary": [], "random": []}
+    fits = {"with_cache": [], "without_cache": [], "grid": [], "grid_without_cache": []}
+    for seed in seeds:
+        for n_jobs in (1, 2):
+            search, wall = _evolve_svc(X_train, y_train, seed, n_jobs)
+            n_fits = search.n_candidates_evaluated_ * search.n_splits_
+            fraction = _fit_seconds(search) / (wall * n_jobs)
+            walls[n_jobs].append(wall)
+            fractions[n_jobs].append(fraction)
+            record = {
+                "section": "svc",
+                "search": "evolutionary",
+                "seed": seed,
+                "n_jobs": n_jobs,
+                "wall_s": round(wall, 3),
+                "fits": n_fits,
+                "fits_without_cache": _assessed_fits(search),
+                "fits_population_x_generations": 10 * 5 * search.n_splits_,
+                "cache_hits": search.cache_hits_,
+                "best_cv": round(float(search.best_score_), 5),
+                "held_out": round(float(search.score(X_test, y_test)), 5),
+                "fit_fraction": round(fraction, 3),
+                "fit_and_score_fraction": round(
+                    (_fit_seconds(search) + _score_seconds(search)) / (wall * n_jobs), 3
+                ),
+                "best_params": {k: v for k, v in search.best_params_.items()},
+                **_load(),
+            }
+            emit(record)
+            if n_jobs == 1:
+                best["evolutionary"].append(record["best_cv"])
+                held_out["evolutionary"].append(record["held_out"])
+                fits["with_cache"].append(n_fits)
+                fits["without_cache"].append(record["fits_without_cache"])
+                n_candidates = search.n_candidates_evaluated_
+
+        random_search = RandomizedSearchCV(
+            SVC(), SVC_DISTRIBUTIONS, n_iter=n_candidates, cv=3, random_state=seed, n_jobs=1
+        )
+        start = time.perf_counter()
+        random_search.fit(X_train, y_train)
+        wall = time.perf_counter() - start
+        record = {
+            "section": "svc",
+            "search": "random",
+            "seed": seed,
+            "n_jobs": 1,
+            "wall_s": round(wall, 3),
+            "fits": n_candidates * random_search.n_splits_,
+            "best_cv": round(float(random_search.best_score_), 5),
+            "held_out": round(float(random_search.score(X_test, y_test)), 5),
+            **_load(),
+        }
+        emit(record)
+        best["random"].append(record["best_cv"])
+        held_out["random"].append(record["held_out"])
+
+        # the reference's coarse cache key: genes rounded to one decimal
+        grid, wall = _evolve_svc(X_train, y_train, seed, n_jobs=1, gene_precision=1)
+        record = {
+            "section": "svc",
+            "search": "evolutionary_gene_precision_1",
+            "seed": seed,
+            "n_jobs": 1,
+            "wall_s": round(wall, 3),
+            "fits": grid.n_candidates_evaluated_ * grid.n_splits_,
+            "fits_without_cache": _assessed_fits(grid),
+            "cache_hits": grid.cache_hits_,
+            "best_cv": round(float(grid.best_score_), 5),
+            "held_out": round(float(grid.score(X_test, y_test)), 5),
+            **_load(),
+        }
+        emit(record)
+        fits["grid"].append(record["fits"])
+        fits["grid_without_cache"].append(record["fits_without_cache"])
+
+    speedup = sum(walls[1]) / sum(walls[2])
+    mean_best = {k: float(np.mean(v)) for k, v in best.items()}
+    fit_fraction = {n: float(np.mean(v)) for n, v in fractions.items()}
+    emit(
+        {
+            "section": "svc",
+            "summary": True,
+            "seeds": list(seeds),
+            "wall_s_n_jobs_1": round(sum(walls[1]), 2),
+            "wall_s_n_jobs_2": round(sum(walls[2]), 2),
+            "speedup": round(speedup, 3),
+            "speedup_floor": SPEEDUP_FLOOR,
+            "speedup_ok": speedup >= SPEEDUP_FLOOR,
+            "fits": int(np.sum(fits["with_cache"])),
+            "fits_without_cache": int(np.sum(fits["without_cache"])),
+            "fits_gene_precision_1": int(np.sum(fits["grid"])),
+            "fits_without_cache_gene_precision_1": int(np.sum(fits["grid_without_cache"])),
+            "mean_best_cv_evolutionary": round(mean_best["evolutionary"], 5),
+            "mean_best_cv_random": round(mean_best["random"], 5),
+            "best_cv_ok": mean_best["evolutionary"] >= mean_best["random"],
+            "mean_held_out_evolutionary": round(float(np.mean(held_out["evolutionary"])), 5),
+            "mean_held_out_random": round(float(np.mean(held_out["random"])), 5),
+            "fit_fraction_n_jobs_1": round(fit_fraction[1], 3),
+            "fit_fraction_n_jobs_2": round(fit_fraction[2], 3),
+            "fit_fraction_floor": FIT_FRACTION_FLOOR,
+            "fit_fraction_ok": min(fit_fraction.values()) >= FIT_FRACTION_FLOOR,
+            **_load(),
+        }
+    )
+
+
+# Sections, in running order. A section is a function taking the list of seeds and emitting
+# JSON records through ``emit``; add new ones (e.g. a WGAN evolution) here.
+SECTIONS = {
+    "svc": bench_svc,
+}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", nargs="+", choices=sorted(SECTIONS), default=list(SECTIONS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    args = parser.parse_args(argv)
+    emit({"benchmark": "search_speed", "python": sys.version.split()[0], **_load()})
+    for name in args.sections:
+        SECTIONS[name](args.seeds)
+
+
+if __name__ == "__main__":
+    main()
