@@ -2,6 +2,8 @@
 
 import pickle
 import random
+import subprocess
+import sys
 import warnings
 
 import joblib
@@ -201,6 +203,8 @@ def test_return_train_score():
 # -- failures and NaN -----------------------------------------------------------------------------
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+@pytest.mark.filterwarnings("ignore:One or more of the:UserWarning")
 def test_failing_parameter_value_gets_error_score_and_the_search_goes_on():
     space = {"C": Real(0.1, 10.0), "class_weight": [None, {"no-such-class": 1.0}]}
     with pytest.warns(FitFailedWarning):
@@ -226,6 +230,8 @@ def test_error_score_raise_raises():
         evolve(SVC(), space, error_score="raise").fit(X_IRIS, Y_IRIS)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+@pytest.mark.filterwarnings("ignore:One or more of the:UserWarning")
 def test_generation_whose_every_fit_fails_is_recorded_and_the_search_goes_on():
     # x < 0.9 fails: the initial population fails entirely (scikit-learn raises "All the N
     # fits failed" for that batch), later generations find working configurations
@@ -253,6 +259,8 @@ def _closeness(estimator, X, y=None):
     return -abs(estimator.x - 0.95)
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+@pytest.mark.filterwarnings("ignore:One or more of the:UserWarning")
 def test_multimetric_search_with_a_failed_generation():
     search = evolve(
         Landscape(fail_below=0.9),
@@ -274,6 +282,8 @@ def test_multimetric_search_with_a_failed_generation():
     assert search.hall_of_fame_[0]["score"] == np.nanmax(results["mean_test_closeness"])
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+@pytest.mark.filterwarnings("ignore:One or more of the:UserWarning")
 def test_every_fit_failing_raises_like_scikit_learn():
     search = evolve(Landscape(fail_below=2.0), {"x": Real(0.0, 1.0)}, refit=False)
     with pytest.warns(FitFailedWarning), pytest.raises(ValueError, match="All the 36 fits"):
@@ -386,6 +396,28 @@ def test_pickles_after_fit(fitted_pair):
     assert list(restored.logbook_) == list(search.logbook_)
     assert restored.hall_of_fame_ == search.hall_of_fame_
     assert not hasattr(restored, "_state")
+
+
+def test_no_deap_creator_globals_and_unpickling_in_a_fresh_process(fitted_pair, tmp_path):
+    import deap.creator
+
+    before = set(vars(deap.creator))
+    evolve(Landscape(), LANDSCAPE_SPACE).fit(*landscape_data())
+    evolve(Landscape(), {"x": Real(0.0, 1.0)}).fit(*landscape_data())  # another search
+    assert set(vars(deap.creator)) == before
+    search, _ = fitted_pair
+    assert all(type(params) is dict for params in search.cv_results_["params"])
+    path = tmp_path / "search.pkl"
+    path.write_bytes(pickle.dumps(search))
+    code = (
+        "import pickle, sys; s = pickle.loads(open(sys.argv[1], 'rb').read()); "
+        "print(len(s.logbook_), s.hall_of_fame_[0]['score'] == s.best_score_)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3", "True"]
 
 
 def test_fitted_search_does_not_keep_the_training_data():

@@ -174,6 +174,8 @@ def test_memory_is_keyed_by_data_estimator_and_cv(tmp_path, change):
     assert Landscape.fit_count == changed.n_splits_ * changed.n_candidates_evaluated_ + 1
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
+@pytest.mark.filterwarnings("ignore:One or more of the:UserWarning")
 def test_memory_keeps_failed_configurations(tmp_path):
     space = {"x": [0.1, 0.3, 0.5]}
     kwargs = dict(memory=tmp_path, refit=False, population_size=6)
