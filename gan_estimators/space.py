@@ -333,7 +333,15 @@ def as_dimension(spec, name="parameter"):
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"param_space[{name!r}]: {exc}") from None
     if callable(getattr(spec, "ppf", None)) and callable(getattr(spec, "cdf", None)):
-        return _Distribution(spec)
+        try:  # an unfrozen scipy distribution lacks its shape parameters
+            dimension = _Distribution(spec)
+            dimension.decode(0.5)
+        except Exception as exc:
+            raise TypeError(
+                f"param_space[{name!r}]: {spec!r} cannot decode a gene ({exc}); pass a frozen "
+                "distribution such as scipy.stats.loguniform(1e-3, 1e3)"
+            ) from exc
+        return dimension
     if hasattr(spec, "rvs"):
         raise TypeError(
             f"param_space[{name!r}]: {spec!r} can be sampled (rvs) but has no quantile function "

@@ -175,6 +175,7 @@ def test_invalid_dimensions_are_rejected(make, error, match):
         ({"C": "abc"}, TypeError, r"param_space\['C'\] must be"),
         ({"C": stats.rv_discrete(values=([1, 2], [0.5, 0.5])).freeze()}, None, None),
         ([("C", [1, 2])], TypeError, "must be a dict"),
+        ({"C": stats.loguniform}, TypeError, r"param_space\['C'\].*frozen distribution"),
     ],
 )
 def test_invalid_spaces_name_the_culprit(space, error, match):
