@@ -1,0 +1,219 @@
+"""``score()`` and ``diagnostics_`` for generative estimators (:class:`GenerativeScoreMixin`).
+
+Works for any estimator following the contract of ``CONTRIBUTING.md``: a ``sample(n,
+random_state=None)`` method returning data shaped and scaled like the training data,
+``random_state`` and ``feature_map`` constructor parameters, and a ``history_`` dict after
+``fit``, whose ``fit`` calls ``self._fit_sample_quality(X)`` at its end.  No TensorFlow import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import numbers
+import warnings
+import weakref
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from gan_estimators.diagnostics import FAILURE_MODES, GANTrainingWarning, diagnose
+from gan_estimators.features import _as_samples, _single_threaded_blas, resolve_feature_map
+from gan_estimators.metrics import compute_metrics
+
+__all__ = ["GenerativeScoreMixin", "evaluate_samples"]
+
+# Entropy tags: evaluation samples never reuse the latent vectors of training, and the feature
+# map's subsampling, the diagnostics sample and the score sample are independent streams.
+_TAG_SCORE = 0x5C0E
+_TAG_FEATURES = 0xFEA7
+_TAG_DIAGNOSTICS = 0xD1A6
+
+#: Samples drawn after ``fit`` for the diagnostics (and real training samples compared).
+DIAGNOSTIC_SAMPLES = 1000
+
+# Signs turning each metric into "greater is better".
+_NEGATED = {"fd", "kid", "duplicate_fraction"}
+
+
+def _seed(random_state, tag):
+    """An int seed for one purpose, derived from an estimator's ``random_state``.
+
+    An int (or None, which stands for a fixed default so that scores are repeatable and
+    candidates of a search are compared on the same latent vectors) gives the same seed every
+    time; a RandomState / Generator instance is advanced, as scikit-learn does with instances.
+    """
+    if random_state is None or isinstance(random_state, numbers.Integral):
+        entropy = [tag] if random_state is None else [int(random_state) % 2**32, tag]
+        return int(np.random.SeedSequence(entropy).generate_state(1)[0])
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(2**31 - 1))
+    return int(check_random_state(random_state).randint(2**31 - 1))
+
+
+def _draw(estimator, n, seed):
+    samples = estimator.sample(n, random_state=seed)
+    if isinstance(samples, tuple):  # e.g. GaussianMixture.sample returns (X, labels)
+        samples = samples[0]
+    return samples
+
+
+def _digest(X):
+    data = np.ascontiguousarray(X)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(str((data.shape, data.dtype.str)).encode())
+    h.update(data.view(np.uint8).reshape(-1))
+    return h.hexdigest()
+
+
+# estimator -> (key, real_features, fake_features).  Multi-metric scoring calls one scorer per
+# metric on the same fold: the features are computed once.  Weak keys: the cache never keeps
+# an estimator alive and is never pickled with it.
+_feature_cache = weakref.WeakKeyDictionary()
+
+
+def _features(estimator, X):
+    """Features of ``X`` and of ``len(X)`` samples of ``estimator``, in its feature space."""
+    X = _as_samples(X)
+    n = X.shape[0]
+    if n < 2:
+        raise ValueError(f"scoring samples needs at least 2 samples in X, got {n}")
+    seed = _seed(getattr(estimator, "random_state", None), _TAG_SCORE)
+    mapping = getattr(estimator, "feature_map_", None)
+    key = None
+    if mapping is not None:
+        key = (id(mapping), _digest(X), seed)
+        try:
+            cached = _feature_cache.get(estimator)
+        except TypeError:  # unhashable or not weak-referenceable
+            cached = None
+        if cached is not None and cached[0] == key and cached[1] is mapping:
+            return cached[2], cached[3]
+    with _single_threaded_blas():
+        if mapping is None:
+            # An estimator outside this package's contract has no stored feature map: compare
+            # in the default space fitted on X itself.
+            mapping = resolve_feature_map(
+                getattr(estimator, "feature_map", "auto"),
+                X,
+                random_state=_seed(getattr(estimator, "random_state", None), _TAG_FEATURES),
+            )
+        real = mapping.transform(X)
+        fake = mapping.transform(_draw(estimator, n, seed))
+    if key is not None:
+        with contextlib.suppress(TypeError):
+            _feature_cache[estimator] = (key, mapping, real, fake)
+    return real, fake
+
+
+def evaluate_samples(estimator, X, metrics=("fd",), **metric_kwargs):
+    """Compare ``len(X)`` samples of a fitted generative estimator with ``X``.
+
+    The samples are drawn with ``estimator.sample(len(X), random_state=seed)``, the seed being
+    derived from ``estimator.random_state`` (fixed for an int or None), and both sets are
+    mapped through ``estimator.feature_map_`` (fitted on the training data by ``fit``; an
+    estimator without one is compared in the default feature map fitted on ``X``).
+
+    Parameters
+    ----------
+    estimator : fitted estimator with ``sample``
+    X : array-like
+        Real samples (e.g. a held-out fold), shaped and scaled like the training data.
+    metrics : iterable of str, default=("fd",)
+        Names from :data:`gan_estimators.metrics.METRIC_NAMES`.
+    **metric_kwargs
+        Passed to :func:`gan_estimators.metrics.compute_metrics` (``pr_k``, ``dc_k``, ...).
+
+    Returns
+    -------
+    dict
+        Metric name -> value in the metric's own convention (lower FD is better, ...).
+    """
+    real, fake = _features(estimator, X)
+    with _single_threaded_blas():
+        return compute_metrics(real, fake, list(metrics), **metric_kwargs)
+
+
+class GenerativeScoreMixin:
+    """Give a generative estimator ``score`` and, after ``fit``, ``feature_map_`` and
+    ``diagnostics_``.
+
+    The estimator's ``fit`` must end with ``self._fit_sample_quality(X)`` (``X`` the training
+    data in its original scale and shape).
+
+    Notes
+    -----
+    ``score`` is the negative Fréchet distance (see :meth:`score` for why FD).  Measured on
+    2 CPU cores, transforming 1,000 + 1,000 28×28 images and computing FD takes about 30 ms;
+    the rest of ``score``'s time is the estimator's own ``sample``.
+    """
+
+    #: Metric returned (signed) by :meth:`score`.
+    _score_metric = "fd"
+
+    def score(self, X, y=None):
+        """Negative Fréchet distance between ``len(X)`` generated samples and ``X``.
+
+        Both sets go through ``feature_map_``, fitted on the training data during ``fit``
+        (so a cross-validation test fold never influences the feature space).  The samples
+        are drawn with a seed derived from ``random_state`` (a fixed one when it is None), so
+        repeated calls give the same score and candidates of a search are compared on the
+        same latent vectors.  Greater is better; 0 is a perfect match.
+
+        FD rather than KID is the default because it punishes a collapsed generator much
+        harder: on MNIST digit 5, ten distinct images repeated score FD 82 against 16 for
+        blurred images, while KID (whose penalty for collapsing onto ``m`` points is bounded
+        by about ``0.7 / m`` in a standardised feature space) gives 0.65 against 0.30.  FD is
+        biased in the sample size, which is harmless here because every candidate is scored
+        on the same folds; use ``scoring="kid"`` to compare across sample sizes.
+
+        Parameters
+        ----------
+        X : array-like
+            At least 2 real samples, shaped and scaled like the training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+        """
+        value = evaluate_samples(self, X, [self._score_metric])[self._score_metric]
+        return -value if self._score_metric in _NEGATED else value
+
+    def _fit_sample_quality(self, X):
+        """Fit ``feature_map_`` on the training data and compute ``diagnostics_``.
+
+        Warns with :class:`~gan_estimators.diagnostics.GANTrainingWarning` for each failure
+        mode that trips.
+        """
+        _feature_cache.pop(self, None)
+        random_state = getattr(self, "random_state", None)
+        X = _as_samples(X)
+        with _single_threaded_blas():
+            self.feature_map_ = resolve_feature_map(
+                getattr(self, "feature_map", "auto"),
+                X,
+                random_state=_seed(random_state, _TAG_FEATURES),
+            )
+            n = min(X.shape[0], DIAGNOSTIC_SAMPLES)
+            rng = np.random.RandomState(_seed(random_state, _TAG_DIAGNOSTICS))
+            real = X[np.sort(rng.choice(X.shape[0], n, replace=False))]
+            fake = _draw(self, n, int(rng.randint(2**31 - 1)))
+            real_features = self.feature_map_.transform(real)
+            fake_features = self.feature_map_.transform(fake)
+            self.diagnostics_ = diagnose(
+                getattr(self, "history_", None),
+                real_features=real_features,
+                fake_features=fake_features,
+                loss=getattr(self, "loss", None),
+            )
+        for name in FAILURE_MODES:
+            mode = self.diagnostics_[name]
+            if mode.flagged:
+                warnings.warn(
+                    f"{type(self).__name__}: {name.replace('_', ' ')}: {mode.reason} "
+                    f"Remedy: {mode.remedy} (details in diagnostics_)",
+                    GANTrainingWarning,
+                    stacklevel=2,
+                )
