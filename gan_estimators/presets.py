@@ -26,8 +26,7 @@ def reference_space():
     Returns
     -------
     param_space : dict
-        A new dict on every call, for
-        :class:`~gan_estimators.EvolutionarySearchCV`'s ``param_space``:
+        The ``param_space`` of :class:`~gan_estimators.EvolutionarySearchCV`:
 
         ================  ===============================  ================================
         name              dimension                        reference gene field
@@ -38,6 +37,8 @@ def reference_space():
         ``clip_value``    ``Real(0.005, 0.1)``             CLIP, weight-clip bound c
         ``learning_rate`` ``Real(1e-8, 1e-4, log=True)``   LR, RMSprop learning rate
         ================  ===============================  ================================
+
+        Each call returns a new dict, so it may be edited freely.
 
     Examples
     --------

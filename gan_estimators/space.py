@@ -64,15 +64,48 @@ class Dimension:
     categorical = False
 
     def decode(self, gene):
-        """Return the parameter value a gene in [0, 1] decodes to."""
+        """Return the parameter value a gene decodes to.
+
+        Parameters
+        ----------
+        gene : float
+            A gene in [0, 1]; values outside are clipped.
+
+        Returns
+        -------
+        value : object
+            The parameter value, always within the dimension's range.
+        """
         raise NotImplementedError
 
     def encode(self, value):
-        """Return a gene in [0, 1] that decodes to ``value``."""
+        """Return a gene that decodes to ``value``.
+
+        Parameters
+        ----------
+        value : object
+            A value of the dimension.
+
+        Returns
+        -------
+        gene : float
+            A gene in [0, 1] such that ``decode(gene) == value`` (to float accuracy for reals).
+        """
         raise NotImplementedError
 
     def key(self, value):
-        """Return a hashable, exact identifier of a decoded ``value`` (for the fitness cache)."""
+        """Return an exact, hashable identifier of a decoded value, for the fitness cache.
+
+        Parameters
+        ----------
+        value : object
+            A decoded value.
+
+        Returns
+        -------
+        key : hashable
+            The value itself, or its position for categories (which need not be hashable).
+        """
         return value
 
 
@@ -142,7 +175,7 @@ class Real(Dimension):
     --------
     >>> from gan_estimators import Real
     >>> dim = Real(1e-8, 1e-4, log=True)
-    >>> float(dim.decode(0.5))
+    >>> round(dim.decode(0.5), 12)
     1e-06
     """
 
@@ -316,6 +349,7 @@ def as_dimension(spec, name="parameter"):
     Returns
     -------
     dimension : Dimension
+        The dimension ``spec`` describes.
 
     Raises
     ------
@@ -399,6 +433,13 @@ class SearchSpace:
     def check_parameters(self, estimator):
         """Raise ValueError naming the first parameter that ``estimator`` does not have.
 
+        Parameters
+        ----------
+        estimator : estimator object
+            The estimator to search; only its ``get_params(deep=True)`` is read.
+
+        Notes
+        -----
         A nested name is also accepted when one of its prefixes is itself searched (for example
         ``"clf__C"`` while ``"clf"`` chooses among estimators), since the valid names then depend
         on the choice.
@@ -421,7 +462,8 @@ class SearchSpace:
 
         Parameters
         ----------
-        genes : sequence of float in [0, 1]
+        genes : sequence of float
+            One gene in [0, 1] per dimension.
         precision : int or None, default=None
             If given, genes are rounded to this many decimals before decoding, which coarsens
             the space into a grid (the reference rounds to one decimal).
@@ -444,7 +486,18 @@ class SearchSpace:
         return params, tuple(key)
 
     def encode(self, params):
-        """Return the gene vector of a parameter dict (the inverse of :meth:`decode`)."""
+        """Return the gene vector of a parameter dict (the inverse of :meth:`decode`).
+
+        Parameters
+        ----------
+        params : dict
+            A value for every dimension.
+
+        Returns
+        -------
+        genes : list of float
+            One gene in [0, 1] per dimension.
+        """
         missing = [name for name in self.names if name not in params]
         if missing:
             raise ValueError(f"params lack {missing}")
@@ -453,5 +506,16 @@ class SearchSpace:
         ]
 
     def random_genes(self, rng):
-        """Draw a uniform gene vector from ``rng`` (a numpy Generator)."""
+        """Draw a uniform gene vector.
+
+        Parameters
+        ----------
+        rng : numpy.random.Generator
+            The generator to draw from.
+
+        Returns
+        -------
+        genes : list of float
+            One uniform gene in [0, 1) per dimension.
+        """
         return [float(g) for g in rng.random(len(self.dimensions))]
