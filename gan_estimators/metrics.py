@@ -254,7 +254,8 @@ def kid(real, fake, *, n_subsets=100, subset_size=1000, random_state=0):
         Features of generated samples.
     n_subsets : int, default=100
         Number of random subset pairs.  When ``subset_size >= min(n, m)`` every subset of the
-        smaller set is the whole set, so the standard deviation only reflects the larger one.
+        smaller set is the whole set, so the standard deviation only reflects the larger one;
+        when moreover ``n == m``, the single full-set estimate is returned (std 0).
     subset_size : int, default=1000
         Size :math:`s` of each subset, capped at ``min(n, m)`` (which must be at least 2).
     random_state : int, RandomState instance or None, default=0
@@ -279,6 +280,9 @@ def kid(real, fake, *, n_subsets=100, subset_size=1000, random_state=0):
     d = real.shape[1]
     s = int(min(subset_size, n, m))
     rng = check_random_state(random_state)
+    if s == n and s == m:
+        # Every subset would be both whole sets: one evaluation gives the same mean (std 0).
+        n_subsets = 1
 
     def kernel(a, b):
         return (a @ b.T / d + 1.0) ** 3
