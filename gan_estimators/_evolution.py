@@ -39,6 +39,7 @@ LOGBOOK_HEADER = [
     "nevals",
     "restored",
     "cache_hits",
+    "revaried",
     "min",
     "max",
     "mean",
@@ -116,6 +117,8 @@ class Evolution:
         self.gene_precision = gene_precision
         self.n_elites = hall_of_fame_size
         self.is_known = is_known
+        # children that decoded to a known configuration and were varied again (or redrawn)
+        self.n_revaried = 0
         self.sigmas = [
             max(MUTATION_SIGMA, 1.0 / dim.n_values) if dim.n_values else MUTATION_SIGMA
             for dim in space.dimensions
@@ -194,9 +197,10 @@ class Evolution:
         seen = set()
         for _ in range(self.population_size):
             individual = self.toolbox.individual()
-            for _ in range(MAX_REVARIATIONS):
+            for attempt in range(MAX_REVARIATIONS):
                 if individual.key not in seen and not self.is_known(individual.key):
                     break
+                self.n_revaried += attempt == 0
                 individual = self.toolbox.individual()
             seen.add(individual.key)
             population.append(individual)
@@ -254,9 +258,10 @@ class Evolution:
         for child in children:
             if child.fitness.valid:
                 continue
-            for _ in range(MAX_REVARIATIONS):
+            for attempt in range(MAX_REVARIATIONS):
                 if child.key not in claimed and not self.is_known(child.key):
                     break
+                self.n_revaried += attempt == 0
                 self.toolbox.mutate(child)
             claimed.add(child.key)
 

@@ -240,9 +240,10 @@ class EvolutionarySearchCV(BaseSearchCV):
         fit and added no row.
     logbook_ : deap.tools.Logbook
         One entry per completed generation: ``gen``, ``nevals`` (configurations fitted),
-        ``restored``, ``cache_hits``, ``min``/``max``/``mean``/``std`` of the population's
-        finite fitnesses, ``best`` (best fitness so far) and ``elapsed`` (seconds since the
-        search started).
+        ``restored`` (from ``memory``), ``cache_hits``, ``revaried`` (new individuals that
+        decoded to an already evaluated configuration and were varied again instead of
+        re-evaluated), ``min``/``max``/``mean``/``std`` of the population's finite fitnesses,
+        ``best`` (best fitness so far) and ``elapsed`` (seconds since the search started).
     hall_of_fame_ : list of dict
         The best configurations evaluated, best first, as ``{"params": ..., "score": ...}``
         (``max(1, hall_of_fame_size)`` of them).
@@ -573,6 +574,7 @@ class EvolutionarySearchCV(BaseSearchCV):
                     offspring, generation, budget, cache, evaluate_candidates, search_ctx, context
                 )
                 truncated = outcome.pop("truncated")
+                outcome["revaried"], evolution.n_revaried = evolution.n_revaried, 0
                 # -- the generation is complete: commit it
                 fits_used += (outcome["nevals"] + outcome["restored"]) * n_splits
                 self.n_candidates_evaluated_ += outcome["nevals"]

@@ -47,6 +47,7 @@ def log_real_dimensions(draw):
 
 
 @given(integer_dimensions(), st.data())
+@settings(deadline=None)  # the CPU is shared: timing is not the property
 def test_integer_round_trip_is_exact(dim, data):
     value = data.draw(st.integers(dim.low, dim.high))
     gene = dim.encode(value)
@@ -56,6 +57,7 @@ def test_integer_round_trip_is_exact(dim, data):
 
 
 @given(real_dimensions(), st.data())
+@settings(deadline=None)  # the CPU is shared: timing is not the property
 def test_real_round_trip_within_tolerance(dim, data):
     value = data.draw(st.floats(min_value=dim.low, max_value=dim.high))
     gene = dim.encode(value)
@@ -65,12 +67,14 @@ def test_real_round_trip_within_tolerance(dim, data):
 
 
 @given(log_real_dimensions(), st.data())
+@settings(deadline=None)  # the CPU is shared: timing is not the property
 def test_log_real_round_trip_within_relative_tolerance(dim, data):
     value = data.draw(st.floats(min_value=dim.low, max_value=dim.high))
     assert math.isclose(dim.decode(dim.encode(value)), value, rel_tol=1e-9)
 
 
 @given(st.lists(st.one_of(st.integers(), st.text(), st.none()), min_size=1, unique=True))
+@settings(deadline=None)  # the CPU is shared: timing is not the property
 def test_categorical_round_trip_is_exact(choices):
     dim = Categorical(choices)
     for value in choices:
@@ -104,17 +108,19 @@ def test_discrete_distribution_round_trip_is_exact(distribution):
 
 
 @given(integer_dimensions(), genes)
+@settings(deadline=None)  # the CPU is shared: timing is not the property
 def test_integer_decodes_in_range(dim, gene):
     assert dim.low <= dim.decode(gene) <= dim.high
 
 
 @given(st.one_of(real_dimensions(), log_real_dimensions()), genes)
+@settings(deadline=None)  # the CPU is shared: timing is not the property
 def test_real_decodes_in_range(dim, gene):
     assert dim.low <= dim.decode(gene) <= dim.high
 
 
 @given(genes)
-@settings(max_examples=50)
+@settings(max_examples=50, deadline=None)
 def test_distribution_decodes_in_support(gene):
     assert 1e-4 <= as_dimension(stats.loguniform(1e-4, 1e2)).decode(gene) <= 1e2
     assert 1 <= as_dimension(stats.randint(1, 10)).decode(gene) <= 9
