@@ -9,11 +9,14 @@ arrays.  NumPy only: importing this module never starts TensorFlow.
 Failure modes and their tests (all thresholds are fields of :class:`Thresholds`)
 --------------------------------------------------------------------------------
 The history checks use the *tail* of the run (its last ``tail_fraction`` = 25 % of generator
-iterations, at least ``min_tail`` = 5) and need ``min_steps`` = 20 iterations; shorter runs are
-reported as not assessed (``flagged=None``).  A series is *flat* when the standard deviation
-of its tail is below ``flat_ratio`` = 0.1 of its standard deviation over the whole run (it
-stopped moving) or below ``flat_level`` = 0.001 of the tail's median magnitude (it barely
-moves at all).
+iterations, at least ``min_tail`` = 5) and need ``min_steps`` = 100 iterations; shorter runs are
+reported as not assessed (``flagged=None``): the first iterations of every GAN are a transient
+(the critic learns to separate, the generator's loss climbs) that says nothing about failure,
+and the samples of a barely trained generator are near-identical by construction, so the
+sample checks wait for ``min_steps`` too when a history is given.  A series is *flat* when the
+standard deviation of its tail is below ``flat_ratio`` = 0.1 of its standard deviation over the
+whole run (it stopped moving) or below ``flat_level`` = 0.001 of the tail's median magnitude
+(it barely moves at all).
 
 Vanishing gradients
     The critic wins so completely that the generator stops receiving a signal.  Flagged when
@@ -108,7 +111,7 @@ class GANTrainingWarning(UserWarning):
 class Thresholds:
     """Thresholds of :func:`diagnose`; see :mod:`gan_estimators.diagnostics` for their use."""
 
-    min_steps: int = 20
+    min_steps: int = 100
     tail_fraction: float = 0.25
     min_tail: int = 5
     flat_ratio: float = 0.1
@@ -286,6 +289,16 @@ def _window_medians(values, n_windows):
     return np.array([np.median(w) for w in np.array_split(values, n_windows) if w.size])
 
 
+def _n_steps(history):
+    """Length of the history, or None when there is no usable history."""
+    lengths = [
+        len(values)
+        for key in ("generator_loss", "critic_loss", "step")
+        if (values := _series(history, key)) is not None
+    ]
+    return max(lengths) if lengths else None
+
+
 def _not_assessed(name, reason, evidence=None):
     return FailureMode(name, None, evidence or {}, reason, _REMEDIES[name])
 
@@ -377,8 +390,12 @@ def _sample_metrics(real_features, fake_features):
     )
 
 
-def _check_collapse(sample, n_samples, th):
+def _check_collapse(sample, n_samples, n_steps, th):
     name = "mode_collapse"
+    if n_steps is not None and n_steps < th.min_steps:
+        return _not_assessed(
+            name, f"only {n_steps} iterations (< {th.min_steps}): too early to judge samples."
+        )
     if sample is None:
         if n_samples is None:
             return _not_assessed(name, "no real/generated features given.")
@@ -548,7 +565,7 @@ def diagnose(
 
     return DiagnosticsReport(
         vanishing_gradients=_check_vanishing(history, kind, th),
-        mode_collapse=_check_collapse(sample, n_samples, th),
+        mode_collapse=_check_collapse(sample, n_samples, _n_steps(history), th),
         failure_to_converge=_check_convergence(history, kind, sample, th),
         thresholds=th,
     )

@@ -487,7 +487,12 @@ def coverage(real, fake, *, k=5):
 
 
 def _duplicate_threshold(real, quantile):
-    nn = _knn_radii(real, [1])[1]
+    # Distances between *distinct* real samples set the scale: exact copies in the real data
+    # (a small or repeated training set) would otherwise drive the threshold to 0.
+    distinct = np.unique(real, axis=0)
+    if distinct.shape[0] < 2:
+        return 0.0
+    nn = _knn_radii(distinct, [1])[1]
     return float(np.quantile(nn, quantile))
 
 
@@ -499,7 +504,8 @@ def duplicate_fraction(real, fake, *, quantile=0.01):
     r"""Fraction of generated samples that are near-duplicates of another generated sample.
 
     A fake :math:`y_j` is a near-duplicate when its nearest *other* fake is closer than
-    :math:`\tau`, the ``quantile`` of the real nearest-neighbour distances:
+    :math:`\tau`, the ``quantile`` of the nearest-neighbour distances between the distinct
+    real samples (exact copies in the real data are merged first):
 
     .. math::
 
@@ -648,7 +654,7 @@ def compute_metrics(
         _check_k(k, real.shape[0], "real")
     for k in fake_ball_ks:
         _check_k(k, fake.shape[0], "fake")
-    real_ks = real_ball_ks | ({1} if wants_dup else set())
+    real_ks = real_ball_ks
     fake_ks = fake_ball_ks | ({1} if wants_dup else set())
     real_radii = _knn_radii(real, sorted(real_ks)) if real_ks else {}
     fake_radii = _knn_radii(fake, sorted(fake_ks)) if fake_ks else {}
@@ -670,7 +676,7 @@ def compute_metrics(
     if "duplicate_fraction" in names:
         if not 0.0 <= duplicate_quantile <= 1.0:
             raise ValueError(f"duplicate_quantile must be in [0, 1], got {duplicate_quantile!r}")
-        threshold = float(np.quantile(real_radii[1], duplicate_quantile))
+        threshold = _duplicate_threshold(real, duplicate_quantile)
         out["duplicate_fraction"] = _duplicate_fraction_from(fake_radii[1], threshold)
     if "diversity" in names:
         out["diversity"] = diversity_ratio(real, fake, random_state=rng)

@@ -171,8 +171,13 @@ def test_not_assessed_when_evidence_is_missing(features):
     assert "only 10 iterations" in report["vanishing_gradients"].reason
     assert report["mode_collapse"].flagged is None
     assert report["mode_collapse"].evidence == {}
-    partial = diagnose({"generator_loss": [0.0] * 50})
+    partial = diagnose({"generator_loss": [0.0] * 150})
     assert partial["failure_to_converge"].flagged is None
+    # Samples of a barely trained generator are not judged, however collapsed they look.
+    early = {key: values[:50] for key, values in make_history("healthy_wgan").items()}
+    report = diagnose(early, real_features=features["real"], fake_features=features["single"])
+    assert report["mode_collapse"].flagged is None
+    assert "too early" in report["mode_collapse"].reason
 
 
 def test_thresholds_are_configurable(features):

@@ -115,9 +115,13 @@ def test_pca_residual_reacts_to_noise_and_blur(images28):
     assert fm.transform(noisy)[:, -1].mean() > clean_res + 1.0
 
 
+def test_pca_residual_on_identical_samples_measures_raw_deviation():
+    fm = PCAResidualFeatures().fit(np.ones((10, 4, 4)))
+    assert not fm.residual_
+    np.testing.assert_allclose(fm.transform(np.full((2, 4, 4), 3.0)), 2.0)
+
+
 def test_pca_residual_rejects_bad_input_and_parameters(images28):
-    with pytest.raises(ValueError, match="identical"):
-        PCAResidualFeatures().fit(np.ones((10, 4, 4)))
     with pytest.raises(ValueError, match="at least 2"):
         PCAResidualFeatures().fit(images28[:1])
     with pytest.raises(ValueError, match="n_components"):

@@ -194,6 +194,14 @@ def test_duplicate_fraction_hand_computed():
     assert M.duplicate_fraction(REAL_1D, fake) == pytest.approx(0.5)
 
 
+def test_duplicate_threshold_ignores_exact_copies_in_the_real_data():
+    # Real: 0 and 4, each three times.  Distinct NN distances: 4, 4 -> tau = 4.
+    real = np.array([[0.0], [0.0], [0.0], [4.0], [4.0], [4.0]])
+    fake = np.array([[0.0], [3.0], [10.0], [20.0]])  # NN: 3, 3, 7, 10
+    assert M.duplicate_fraction(real, fake) == pytest.approx(0.5)
+    assert M.compute_metrics(real, fake, ["duplicate_fraction"])["duplicate_fraction"] == 0.5
+
+
 def test_diversity_ratio_hand_computed():
     assert M.diversity_ratio([[0.0], [2.0]], [[0.0], [1.0]]) == pytest.approx(0.5)
     assert M.diversity_ratio([[0.0], [0.0]], [[0.0], [1.0]]) == math.inf
