@@ -202,6 +202,10 @@ class Real(Dimension):
             raise ValueError(f"Real: log=True needs low > 0, got low={self.low!r}")
         if not math.isfinite(self.high - self.low):
             raise ValueError(f"Real: the range [{self.low!r}, {self.high!r}] is too wide")
+        if self.log and not math.log(self.high) > math.log(self.low):
+            raise ValueError(
+                f"Real: the range [{self.low!r}, {self.high!r}] is too narrow for log=True"
+            )
 
     def _clip(self, value):
         return min(max(value, self.low), self.high)

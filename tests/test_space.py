@@ -39,7 +39,7 @@ def real_dimensions(draw):
 def log_real_dimensions(draw):
     low = draw(st.floats(min_value=1e-12, max_value=1e6))
     high = draw(st.floats(min_value=1e-12, max_value=1e9))
-    assume(low < high)
+    assume(math.log(low) < math.log(high))
     return Real(low, high, log=True)
 
 
@@ -162,6 +162,7 @@ def test_uniform_genes_give_every_integer_equally():
         (lambda: Real(0.0, 1.0, log=True), ValueError, "log=True needs low > 0"),
         (lambda: Real(-1.0, 1.0, log=True), ValueError, "log=True needs low > 0"),
         (lambda: Real(0.0, math.inf), ValueError, "high must be finite"),
+        (lambda: Real(1e-5, 1.0000000000000003e-05, log=True), ValueError, "too narrow"),
         (lambda: Real("a", 1.0), TypeError, "low must be a real number"),
         (lambda: Categorical([]), ValueError, "must not be empty"),
         (lambda: Categorical("abc"), TypeError, "list or tuple"),
