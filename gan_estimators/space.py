@@ -143,6 +143,8 @@ class Integer(Dimension):
             raise ValueError(
                 f"Integer: low must be smaller than high, got low={self.low}, high={self.high}"
             )
+        if self.high - self.low >= 2**48:  # beyond, float genes cannot address every integer
+            raise ValueError(f"Integer: the range [{self.low}, {self.high}] is too wide")
 
     @property
     def n_values(self):

@@ -22,8 +22,8 @@ finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infin
 
 @st.composite
 def integer_dimensions(draw):
-    low = draw(st.integers(-(10**6), 10**6))
-    high = draw(st.integers(low + 1, low + 10**6))
+    low = draw(st.integers(-(10**12), 10**12))
+    high = draw(st.integers(low + 1, low + draw(st.sampled_from([10, 10**6, 2**48 - 1]))))
     return Integer(low, high)
 
 
@@ -158,6 +158,7 @@ def test_uniform_genes_give_every_integer_equally():
         (lambda: Integer(5, 5), ValueError, "low must be smaller than high"),
         (lambda: Integer(5, 1), ValueError, "low must be smaller than high"),
         (lambda: Integer(1.5, 3), TypeError, "low must be an integer"),
+        (lambda: Integer(0, 2**60), ValueError, "too wide"),
         (lambda: Real(1.0, 1.0), ValueError, "low must be smaller than high"),
         (lambda: Real(0.0, 1.0, log=True), ValueError, "log=True needs low > 0"),
         (lambda: Real(-1.0, 1.0, log=True), ValueError, "log=True needs low > 0"),
