@@ -398,7 +398,7 @@ def plot_history(history, *, panels=_HISTORY_PANELS, smooth="auto", label=None, 
             ax.set_ylabel("min–max normalised")
         ax.set_xlabel("generator iteration")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
+        ax.legend(fontsize="x-small", framealpha=0.6)
     return axes[0].figure
 
 
@@ -432,9 +432,9 @@ def _is_log(search, name):
 def plot_search(search, *, params=None, metric=None, colorbar=True, axes=None):
     """Plot an evolutionary search: fitness by generation and each parameter against the score.
 
-    The first panel reads ``search.logbook_``: the best fitness so far, and the maximum, mean
-    and minimum fitness of each generation's population (3 lines, with the min–max range
-    shaded). The next panels, one per parameter, read ``search.cv_results_``: every distinct
+    The first panel reads ``search.logbook_``: the maximum and mean fitness of each
+    generation's population and the best fitness so far (3 lines, in that order, with the
+    population's min–max range shaded). The next panels, one per parameter, read ``search.cv_results_``: every distinct
     configuration evaluated, its parameter value against its mean test score, coloured by the
     generation that first met it, the best configuration marked with a star. Log-scale
     dimensions (``Real(..., log=True)``) get a log axis; categorical values are placed at
@@ -516,9 +516,10 @@ def plot_search(search, *, params=None, metric=None, colorbar=True, axes=None):
 
     low, high = column("min"), column("max")
     ax.fill_between(gens, low, high, alpha=0.2, color="C0", label="population min–max")
-    ax.plot(gens, column("best"), marker="o", color="C3", label="best so far")
-    ax.plot(gens, high, marker=".", color="C0", label="generation max")
-    ax.plot(gens, column("mean"), marker=".", linestyle="--", color="C0", label="generation mean")
+    ax.plot(gens, high, marker=".", color="C0", label="population max")
+    ax.plot(gens, column("mean"), marker=".", linestyle="--", color="C0", label="population mean")
+    # Drawn last: the best so far often coincides with the population's maximum (elitism).
+    ax.plot(gens, column("best"), marker="o", color="C3", label="best so far", zorder=3)
     ax.set_xlabel("generation")
     ax.set_ylabel(f"fitness ({metric})")
     ax.set_title("Fitness by generation", fontsize="medium")
@@ -555,5 +556,6 @@ def plot_search(search, *, params=None, metric=None, colorbar=True, axes=None):
         ax.set_ylabel(metric)
         ax.grid(True, alpha=0.3)
     if colorbar and scatter is not None:
-        fig.colorbar(scatter, ax=axes[1:], label="generation", shrink=0.9)
+        bar = fig.colorbar(scatter, ax=axes[1:], label="generation", shrink=0.9)
+        bar.set_ticks(np.unique(np.linspace(0, n_gen - 1, min(n_gen, 6)).round()))
     return fig

@@ -210,7 +210,8 @@ def test_plot_search_fitness_panel_and_one_panel_per_parameter(fitted_search):
     assert len(fitness.lines) == 3
     n_gen = len(fitted_search.logbook_)
     assert all(len(line.get_xdata()) == n_gen for line in fitness.lines)
-    best_line = fitness.lines[0]
+    best_line = fitness.lines[2]
+    assert best_line.get_label() == "best so far"
     np.testing.assert_allclose(best_line.get_ydata(), fitted_search.logbook_.select("best"))
     n_rows = len(fitted_search.cv_results_["params"])
     for ax in fig.axes[1:4]:
