@@ -1,0 +1,399 @@
+"""Builders of the generator / critic pairs used by :class:`~gan_estimators.WGANEstimator`.
+
+Two families:
+
+* the reference DCGAN pair of SPEC §2 for images (:func:`build_conv_generator`,
+  :func:`build_conv_critic`), generalised to any height, width and channel count: a side
+  that is not a multiple of 4 is padded up inside the networks (the generator crops its
+  output back, the critic zero-pads its input), so callers never see the padded size;
+* a small MLP pair for tabular data (:func:`build_mlp_generator`, :func:`build_mlp_critic`).
+
+Every layer gets an explicit name and every random initialiser / dropout layer an explicit
+seed, so that two builds from the same seeds are identical and nothing depends on Keras's
+global name counters or global seed generator.
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+#: BatchNormalization momentum of the reference networks (Keras convention: weight of the
+#: old moving average).
+BN_MOMENTUM = 0.8
+
+#: Normalisations a critic can use.  BatchNorm couples the samples of a batch, which breaks
+#: the per-sample gradient penalty of WGAN-GP, so the estimator never combines the two.
+CRITIC_NORMS = ("batch", "layer", "none")
+
+#: Generator hidden activations.
+GENERATOR_ACTIVATIONS = ("relu", "leaky_relu")
+
+
+class _SeedStream:
+    """Hands out distinct integer seeds for Keras initialisers and dropout layers."""
+
+    def __init__(self, seed):
+        self._rng = np.random.default_rng(seed)
+
+    def __call__(self):
+        return int(self._rng.integers(0, 2**31 - 1))
+
+
+def _kernel_init(std, seeds):
+    if std is None:
+        return keras.initializers.GlorotUniform(seed=seeds())
+    return keras.initializers.RandomNormal(mean=0.0, stddev=std, seed=seeds())
+
+
+def padded_side(side):
+    """Smallest multiple of 4 that is at least ``side``.
+
+    The reference generator upsamples twice by 2 from an ``side/4`` seed, so it can only
+    produce sides that are multiples of 4; other sides are produced padded and cropped back.
+    """
+    return int(-(-side // 4) * 4)
+
+
+def _split_padding(total):
+    # Put the odd pixel at the end, matching how the generator's crop is undone.
+    return (total // 2, total - total // 2)
+
+
+def _hidden_activation(kind, alpha, name):
+    if kind == "relu":
+        return layers.ReLU(name=name)
+    return layers.LeakyReLU(negative_slope=alpha, name=name)
+
+
+def _critic_norm(kind, name):
+    if kind == "batch":
+        return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)
+    if kind == "layer":
+        return layers.LayerNormalization(name=name)
+    return None
+
+
+def build_conv_generator(
+    image_shape,
+    latent_dim,
+    n_filters,
+    *,
+    alpha=0.2,
+    activation="leaky_relu",
+    init_std=0.02,
+    seed=0,
+):
+    """Reference DCGAN generator of SPEC §2 for images of shape ``image_shape``.
+
+    Dense(F·s_h·s_w) → Reshape(s_h, s_w, F) → UpSampling2D → Conv2D(F, 3, same) →
+    BatchNorm(0.8) → activation → UpSampling2D → Conv2D(F/2, 3, same) → BatchNorm(0.8) →
+    activation → Conv2D(channels, 3, same) → tanh, where ``s = padded_side / 4``; a final
+    Cropping2D is added only when a side is not a multiple of 4.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width, channels)`` of the images to generate.
+    latent_dim : int
+        Size of the latent vector ``z``.
+    n_filters : int
+        Base filter count ``F``.
+    alpha : float, default=0.2
+        Negative slope of the LeakyReLU activations (used when ``activation="leaky_relu"``).
+    activation : {"leaky_relu", "relu"}, default="leaky_relu"
+        Hidden activation.
+    init_std : float or None, default=0.02
+        Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
+    seed : int, default=0
+        Seed from which every initialiser seed is derived.
+
+    Returns
+    -------
+    keras.Sequential
+        The generator, named ``"generator"``, mapping ``(batch, latent_dim)`` to
+        ``(batch, height, width, channels)`` in [-1, 1].
+    """
+    height, width, channels = (int(v) for v in image_shape)
+    seeds = _SeedStream(seed)
+    ph, pw = padded_side(height), padded_side(width)
+    sh, sw = ph // 4, pw // 4
+    half = max(1, n_filters // 2)
+    model_layers = [
+        keras.Input(shape=(latent_dim,), name="z"),
+        layers.Dense(
+            n_filters * sh * sw, kernel_initializer=_kernel_init(init_std, seeds), name="g_dense"
+        ),
+        layers.Reshape((sh, sw, n_filters), name="g_reshape"),
+        layers.UpSampling2D(name="g_upsample_1"),
+        layers.Conv2D(
+            n_filters,
+            3,
+            padding="same",
+            kernel_initializer=_kernel_init(init_std, seeds),
+            name="g_conv_1",
+        ),
+        layers.BatchNormalization(momentum=BN_MOMENTUM, name="g_bn_1"),
+        _hidden_activation(activation, alpha, "g_act_1"),
+        layers.UpSampling2D(name="g_upsample_2"),
+        layers.Conv2D(
+            half,
+            3,
+            padding="same",
+            kernel_initializer=_kernel_init(init_std, seeds),
+            name="g_conv_2",
+        ),
+        layers.BatchNormalization(momentum=BN_MOMENTUM, name="g_bn_2"),
+        _hidden_activation(activation, alpha, "g_act_2"),
+        layers.Conv2D(
+            channels,
+            3,
+            padding="same",
+            kernel_initializer=_kernel_init(init_std, seeds),
+            name="g_conv_out",
+        ),
+        layers.Activation("tanh", name="g_tanh"),
+    ]
+    if (ph, pw) != (height, width):
+        model_layers.append(
+            layers.Cropping2D(
+                (_split_padding(ph - height), _split_padding(pw - width)), name="g_crop"
+            )
+        )
+    return keras.Sequential(model_layers, name="generator")
+
+
+def build_conv_critic(
+    image_shape,
+    n_filters,
+    *,
+    alpha=0.2,
+    norm="batch",
+    dropout=0.25,
+    output_activation=None,
+    init_std=0.02,
+    seed=0,
+):
+    """Reference DCGAN critic of SPEC §2 for images of shape ``image_shape``.
+
+    Conv2D(F/4, 3, stride 2) → LeakyReLU(α) → Dropout → Conv2D(F/2, 3, stride 2) →
+    ZeroPadding((0, 1), (0, 1)) → Norm → LeakyReLU(α) → Dropout → Conv2D(F, 3, stride 2) →
+    Norm → LeakyReLU(α) → Dropout → Conv2D(2F, 3, stride 1) → Norm → LeakyReLU(α) → Dropout →
+    Flatten → Dense(1).  Unlike the reference code, α is applied to every LeakyReLU.  A
+    leading ZeroPadding2D is added only when a side is not a multiple of 4, mirroring the
+    generator's crop.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width, channels)`` of the images to judge.
+    n_filters : int
+        Base filter count ``F`` (``F/4`` and ``F/2`` are floored, at least 1).
+    alpha : float, default=0.2
+        Negative slope of every LeakyReLU.
+    norm : {"batch", "layer", "none"}, default="batch"
+        Normalisation after the 2nd, 3rd and 4th convolutions (BatchNorm with momentum 0.8
+        in the reference; use "layer" or "none" with a gradient penalty).
+    dropout : float, default=0.25
+        Dropout rate after each activation; 0 omits the Dropout layers.
+    output_activation : {None, "sigmoid"}, default=None
+        None gives the linear output of a Wasserstein critic, "sigmoid" the probability of
+        a vanilla GAN discriminator.
+    init_std : float or None, default=0.02
+        Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
+    seed : int, default=0
+        Seed from which every initialiser and dropout seed is derived.
+
+    Returns
+    -------
+    keras.Sequential
+        The critic, named ``"critic"``, mapping images to ``(batch, 1)`` scores.
+    """
+    height, width, channels = (int(v) for v in image_shape)
+    seeds = _SeedStream(seed)
+    ph, pw = padded_side(height), padded_side(width)
+    widths = (max(1, n_filters // 4), max(1, n_filters // 2), n_filters, 2 * n_filters)
+    strides = (2, 2, 2, 1)
+    model_layers = [keras.Input(shape=(height, width, channels), name="image")]
+    if (ph, pw) != (height, width):
+        model_layers.append(
+            layers.ZeroPadding2D(
+                (_split_padding(ph - height), _split_padding(pw - width)), name="c_pad_input"
+            )
+        )
+    for i, (filters, stride) in enumerate(zip(widths, strides, strict=True), start=1):
+        model_layers.append(
+            layers.Conv2D(
+                filters,
+                3,
+                strides=stride,
+                padding="same",
+                kernel_initializer=_kernel_init(init_std, seeds),
+                name=f"c_conv_{i}",
+            )
+        )
+        if i == 2:
+            model_layers.append(layers.ZeroPadding2D(((0, 1), (0, 1)), name="c_pad"))
+        if i > 1:
+            norm_layer = _critic_norm(norm, f"c_norm_{i}")
+            if norm_layer is not None:
+                model_layers.append(norm_layer)
+        model_layers.append(layers.LeakyReLU(negative_slope=alpha, name=f"c_act_{i}"))
+        if dropout > 0:
+            model_layers.append(layers.Dropout(dropout, seed=seeds(), name=f"c_dropout_{i}"))
+    model_layers += [
+        layers.Flatten(name="c_flatten"),
+        layers.Dense(
+            1,
+            activation=output_activation,
+            kernel_initializer=_kernel_init(init_std, seeds),
+            name="c_out",
+        ),
+    ]
+    return keras.Sequential(model_layers, name="critic")
+
+
+def mlp_width(n_filters):
+    """Hidden width of the MLP pair for a base filter count (4·F)."""
+    return 4 * int(n_filters)
+
+
+def build_mlp_generator(
+    n_features,
+    latent_dim,
+    n_filters,
+    *,
+    alpha=0.2,
+    activation="leaky_relu",
+    output_activation=None,
+    init_std=0.02,
+    seed=0,
+):
+    """MLP generator for tabular (or flattened) data.
+
+    Dense(4F) → activation → Dense(4F) → activation → Dense(n_features), with a linear
+    output for tabular data (so samples are not squashed at the edges of the training
+    range) or ``output_activation="tanh"`` for flattened images.
+
+    Parameters
+    ----------
+    n_features : int
+        Number of output features.
+    latent_dim : int
+        Size of the latent vector ``z``.
+    n_filters : int
+        Base width ``F``; hidden layers have ``4·F`` units.
+    alpha : float, default=0.2
+        Negative slope of the LeakyReLU activations.
+    activation : {"leaky_relu", "relu"}, default="leaky_relu"
+        Hidden activation.
+    output_activation : {None, "tanh"}, default=None
+        Output activation.
+    init_std : float or None, default=0.02
+        Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
+    seed : int, default=0
+        Seed from which every initialiser seed is derived.
+
+    Returns
+    -------
+    keras.Sequential
+        The generator, named ``"generator"``.
+    """
+    seeds = _SeedStream(seed)
+    width = mlp_width(n_filters)
+    model_layers = [keras.Input(shape=(latent_dim,), name="z")]
+    for i in (1, 2):
+        model_layers += [
+            layers.Dense(
+                width, kernel_initializer=_kernel_init(init_std, seeds), name=f"g_dense_{i}"
+            ),
+            _hidden_activation(activation, alpha, f"g_act_{i}"),
+        ]
+    model_layers.append(
+        layers.Dense(
+            n_features,
+            activation=output_activation,
+            kernel_initializer=_kernel_init(init_std, seeds),
+            name="g_out",
+        )
+    )
+    return keras.Sequential(model_layers, name="generator")
+
+
+def build_mlp_critic(
+    n_features,
+    n_filters,
+    *,
+    alpha=0.2,
+    norm="none",
+    dropout=0.0,
+    output_activation=None,
+    init_std=0.02,
+    seed=0,
+):
+    """MLP critic for tabular (or flattened) data.
+
+    Dense(4F) → LeakyReLU(α) → [Norm] → [Dropout] → Dense(4F) → LeakyReLU(α) → [Norm] →
+    [Dropout] → Dense(1).
+
+    Parameters
+    ----------
+    n_features : int
+        Number of input features.
+    n_filters : int
+        Base width ``F``; hidden layers have ``4·F`` units.
+    alpha : float, default=0.2
+        Negative slope of every LeakyReLU.
+    norm : {"batch", "layer", "none"}, default="none"
+        Normalisation after each hidden activation.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer; 0 omits the Dropout layers.
+    output_activation : {None, "sigmoid"}, default=None
+        None for a Wasserstein critic, "sigmoid" for a vanilla GAN discriminator.
+    init_std : float or None, default=0.02
+        Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
+    seed : int, default=0
+        Seed from which every initialiser and dropout seed is derived.
+
+    Returns
+    -------
+    keras.Sequential
+        The critic, named ``"critic"``.
+    """
+    seeds = _SeedStream(seed)
+    width = mlp_width(n_filters)
+    model_layers = [keras.Input(shape=(n_features,), name="features")]
+    for i in (1, 2):
+        model_layers += [
+            layers.Dense(
+                width, kernel_initializer=_kernel_init(init_std, seeds), name=f"c_dense_{i}"
+            ),
+            layers.LeakyReLU(negative_slope=alpha, name=f"c_act_{i}"),
+        ]
+        norm_layer = _critic_norm(norm, f"c_norm_{i}")
+        if norm_layer is not None:
+            model_layers.append(norm_layer)
+        if dropout > 0:
+            model_layers.append(layers.Dropout(dropout, seed=seeds(), name=f"c_dropout_{i}"))
+    model_layers.append(
+        layers.Dense(
+            1,
+            activation=output_activation,
+            kernel_initializer=_kernel_init(init_std, seeds),
+            name="c_out",
+        )
+    )
+    return keras.Sequential(model_layers, name="critic")
+
+
+def clip_targets(critic):
+    """The critic variables weight clipping constrains: trainable kernels and biases only.
+
+    Normalisation scales/offsets and BatchNorm moving statistics are left alone (clipping
+    moving statistics was a defect of the reference code, SPEC §2).
+    """
+    return [v for v in critic.trainable_variables if v.name in ("kernel", "bias")]
+
+
+def has_batch_norm(model):
+    """Whether any layer of ``model`` is a BatchNormalization (which couples samples)."""
+    return any(isinstance(layer, layers.BatchNormalization) for layer in model.layers)

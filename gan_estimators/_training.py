@@ -1,0 +1,216 @@
+"""The compiled GAN train step.
+
+One call of :class:`GANTrainer` runs one *generator iteration*: ``n_critic`` critic updates
+followed by ``n_gen`` generator updates, all inside a single ``tf.function`` with explicit
+``GradientTape`` steps.  The training set stays on the device as one tensor and mini-batches
+are gathered in-graph from indices drawn by a seeded ``tf.random.Generator``; nothing in the
+loop goes through ``train_on_batch`` or ``predict`` (each of which costs a Python round trip
+and, for ``predict``, a fresh data pipeline per call).
+
+Why explicit tapes instead of ``critic.trainable = False`` + a combined model: under Keras 3
+the ``trainable`` flag is read at call time, so the classic "freeze D, compile the combined
+model" recipe silently stops D from learning (SPEC §2).  Here each update differentiates
+with respect to exactly one network's ``trainable_variables``.
+
+Each update also leaves the *other* network's moving statistics untouched: the critic
+update runs the generator in training mode (so the critic sees the same batch-normalised
+fakes the generator is trained on) and then restores the generator's BatchNorm moving
+averages, and vice versa, so a critic update changes critic weights only and a generator
+update generator weights only.
+"""
+
+import functools
+
+import tensorflow as tf
+
+from gan_estimators._networks import clip_targets, has_batch_norm
+
+#: Keys of the dict returned by one generator iteration, in ``history_`` order.
+STEP_KEYS = (
+    "critic_loss",
+    "critic_real",
+    "critic_fake",
+    "generator_loss",
+    "gradient_penalty",
+    "critic_grad_norm",
+    "generator_grad_norm",
+)
+
+
+class GANTrainer:
+    """Compiled training of a generator / critic pair.
+
+    Parameters
+    ----------
+    generator, critic : keras.Model
+        The networks; they are updated in place.
+    strategy : gan_estimators._losses.LossStrategy
+        The loss.
+    generator_optimizer, critic_optimizer : gan_estimators._optimizers.FusedOptimizer
+        One optimizer per network (built here for the network's trainable variables if
+        needed, so that no variable is created while tracing).
+    latent_dim : int
+        Size of the latent vectors fed to the generator.
+    batch_size : int
+        Samples per critic / generator update (at most the training-set size).
+    n_critic, n_gen : int
+        Critic and generator updates per generator iteration.
+    seed : int
+        Seed of the ``tf.random.Generator`` drawing batches, latent vectors, penalty
+        interpolation factors and label noise.
+    jit_compile : bool, default=False
+        Compile the iteration with XLA.
+    """
+
+    def __init__(
+        self,
+        generator,
+        critic,
+        strategy,
+        generator_optimizer,
+        critic_optimizer,
+        *,
+        latent_dim,
+        batch_size,
+        n_critic,
+        n_gen,
+        seed,
+        jit_compile=False,
+    ):
+        self.generator = generator
+        self.critic = critic
+        self.strategy = strategy
+        self.generator_optimizer = generator_optimizer
+        self.critic_optimizer = critic_optimizer
+        self.latent_dim = int(latent_dim)
+        self.batch_size = int(batch_size)
+        self.n_critic = int(n_critic)
+        self.n_gen = int(n_gen)
+        self.rng = tf.random.Generator.from_seed(int(seed))
+        for optimizer, model in (
+            (generator_optimizer, generator),
+            (critic_optimizer, critic),
+        ):
+            if not optimizer.built:
+                optimizer.build(model.trainable_variables)
+        self._clip_variables = clip_targets(critic)
+        # Real and fake batches share one critic call unless BatchNorm must see them apart.
+        self._joint = not has_batch_norm(critic)
+        # Partials rather than bound methods: TensorFlow keys its "frequent retracing"
+        # warning on a function's code object, so every trainer of a long search would
+        # count as retracing one function; a partial is keyed on itself.
+        self._iteration_fn = tf.function(
+            functools.partial(GANTrainer._iteration, self), jit_compile=jit_compile
+        )
+        self._critic_fn = tf.function(
+            functools.partial(GANTrainer._critic_phase, self), jit_compile=jit_compile
+        )
+        self._generator_fn = tf.function(
+            functools.partial(GANTrainer._generator_phase, self), jit_compile=jit_compile
+        )
+
+    def reseed(self, seed):
+        """Restart the random stream (used when training resumes)."""
+        self.rng.reset_from_seed(int(seed))
+
+    # -- building blocks (traced inside the tf.functions) ---------------------------------
+
+    def _latent(self):
+        return self.rng.normal([self.batch_size, self.latent_dim], dtype=tf.float32)
+
+    def _real_batch(self, data):
+        n = tf.shape(data, out_type=tf.int64)[0]
+        # Sampling with replacement keeps the step shape-static for any training-set size.
+        index = self.rng.uniform([self.batch_size], minval=0, maxval=n, dtype=tf.int64)
+        return tf.gather(data, index)
+
+    @staticmethod
+    def _snapshot(variables):
+        return [tf.identity(v) for v in variables]
+
+    @staticmethod
+    def _restore(variables, values):
+        for variable, value in zip(variables, values, strict=True):
+            variable.assign(value)
+
+    def _critic_update(self, data):
+        real = self._real_batch(data)
+        fake = self.generator(self._latent(), training=True)
+        critic = self.critic
+        with tf.GradientTape() as tape:
+            real_term, fake_term, penalty = self.strategy.critic_losses(
+                critic, real, fake, self.rng, joint=self._joint
+            )
+            loss = real_term + fake_term + penalty
+        grads = tape.gradient(loss, critic.trainable_variables)
+        self.critic_optimizer.apply(grads)
+        self.strategy.after_critic_update(self._clip_variables)
+        return loss, real_term, fake_term, penalty, tf.linalg.global_norm(grads)
+
+    def _generator_update(self):
+        generator = self.generator
+        with tf.GradientTape() as tape:
+            fake = generator(self._latent(), training=True)
+            scores = self.critic(fake, training=True)
+            loss = self.strategy.generator_loss(scores)
+        grads = tape.gradient(loss, generator.trainable_variables)
+        self.generator_optimizer.apply(grads)
+        return loss, tf.linalg.global_norm(grads)
+
+    def _critic_phase(self, data):
+        frozen = self.generator.non_trainable_weights
+        saved = self._snapshot(frozen)
+        sums = [tf.constant(0.0)] * 5
+        # A graph loop, not a Python one: unrolling n_critic copies of a conv update
+        # multiplies tracing and graph-optimisation time (seconds per fit) for no speed-up.
+        for _ in tf.range(self.n_critic):
+            values = self._critic_update(data)
+            sums = [s + tf.cast(v, tf.float32) for s, v in zip(sums, values, strict=True)]
+        self._restore(frozen, saved)
+        return [s / self.n_critic for s in sums]
+
+    def _generator_phase(self):
+        frozen = self.critic.non_trainable_weights
+        saved = self._snapshot(frozen)
+        loss_sum, norm_sum = tf.constant(0.0), tf.constant(0.0)
+        for _ in tf.range(self.n_gen):
+            loss, norm = self._generator_update()
+            loss_sum += tf.cast(loss, tf.float32)
+            norm_sum += norm
+        self._restore(frozen, saved)
+        return loss_sum / self.n_gen, norm_sum / self.n_gen
+
+    def _iteration(self, data):
+        critic_loss, real, fake, penalty, critic_norm = self._critic_phase(data)
+        generator_loss, generator_norm = self._generator_phase()
+        return {
+            "critic_loss": critic_loss,
+            "critic_real": real,
+            "critic_fake": fake,
+            "generator_loss": generator_loss,
+            "gradient_penalty": penalty,
+            "critic_grad_norm": critic_norm,
+            "generator_grad_norm": generator_norm,
+        }
+
+    # -- public entry points ---------------------------------------------------------------
+
+    def __call__(self, data):
+        """Run one generator iteration on ``data`` (a float32 tensor scaled to [-1, 1]).
+
+        Returns
+        -------
+        dict of str to scalar tensor
+            The iteration's losses and gradient norms (critic values averaged over its
+            ``n_critic`` updates, generator values over its ``n_gen`` updates), keyed as
+            :data:`STEP_KEYS`.
+        """
+        return self._iteration_fn(data)
+
+    def critic_step(self, data):
+        """Run only the ``n_critic`` critic updates of an iteration (for tests/diagnosis)."""
+        return self._critic_fn(data)
+
+    def generator_step(self):
+        """Run only the ``n_gen`` generator updates of an iteration (for tests/diagnosis)."""
+        return self._generator_fn()
