@@ -434,9 +434,10 @@ def plot_search(search, *, params=None, metric=None, colorbar=True, axes=None):
 
     The first panel reads ``search.logbook_``: the maximum and mean fitness of each
     generation's population and the best fitness so far (3 lines, in that order, with the
-    population's min–max range shaded). The next panels, one per parameter, read ``search.cv_results_``: every distinct
-    configuration evaluated, its parameter value against its mean test score, coloured by the
-    generation that first met it, the best configuration marked with a star. Log-scale
+    population's min–max range shaded). The next panels, one per parameter, read
+    ``search.cv_results_``: every distinct configuration evaluated, its parameter value against
+    its mean test score, coloured by the generation that first met it, the best configuration
+    marked with a star. Log-scale
     dimensions (``Real(..., log=True)``) get a log axis; categorical values are placed at
     equally spaced positions.
 
