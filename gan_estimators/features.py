@@ -137,7 +137,7 @@ class FeatureMap(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n, n_features_out_)
+        ndarray of shape (n, ``n_features_out_``)
         """
         check_is_fitted(self, "sample_shape_")
         X = _as_samples(X)

@@ -12,6 +12,10 @@ scorers of :mod:`gan_estimators.scorers` flip signs where needed so that greater
 The Fréchet distance is biased in the sample size (it grows as ``n`` shrinks): compare values only
 at equal ``n`` and next to a real-vs-real baseline (two disjoint real samples of the same size).
 
+Sources: the Fréchet distance [Heusel2017]_ between Gaussians [Dowson1982]_, KID [Binkowski2018]_
+(an MMD [Gretton2012]_), improved precision and recall [Kynkaanniemi2019]_, density and coverage
+[Naeem2020]_.
+
 References
 ----------
 .. [Heusel2017] M. Heusel, H. Ramsauer, T. Unterthiner, B. Nessler and S. Hochreiter, "GANs trained
@@ -412,7 +416,7 @@ def precision_recall(real, fake, *, k=3):
 
 
 def precision(real, fake, *, k=3):
-    """Improved precision [Kynkaanniemi2019]_; see :func:`precision_recall`."""
+    """Improved precision (Kynkäänniemi et al. 2019); see :func:`precision_recall`."""
     real, fake = _check_pair(real, fake)
     _check_k(k, real.shape[0], "real")
     counts = _manifold_counts(real, fake, _knn_radii(real, [k]), {})
@@ -420,7 +424,7 @@ def precision(real, fake, *, k=3):
 
 
 def recall(real, fake, *, k=3):
-    """Improved recall [Kynkaanniemi2019]_; see :func:`precision_recall`."""
+    """Improved recall (Kynkäänniemi et al. 2019); see :func:`precision_recall`."""
     real, fake = _check_pair(real, fake)
     _check_k(k, fake.shape[0], "fake")
     counts = _manifold_counts(real, fake, {}, _knn_radii(fake, [k]))
@@ -472,12 +476,12 @@ def density_coverage(real, fake, *, k=5):
 
 
 def density(real, fake, *, k=5):
-    """Density [Naeem2020]_; see :func:`density_coverage`."""
+    """Density (Naeem et al. 2020); see :func:`density_coverage`."""
     return density_coverage(real, fake, k=k)[0]
 
 
 def coverage(real, fake, *, k=5):
-    """Coverage [Naeem2020]_; see :func:`density_coverage`."""
+    """Coverage (Naeem et al. 2020); see :func:`density_coverage`."""
     return density_coverage(real, fake, k=k)[1]
 
 
@@ -515,8 +519,9 @@ def duplicate_fraction(real, fake, *, quantile=0.01):
 
     So a real-like sample of the same size scores about ``quantile`` (1 % by default), and a
     generator that emits one output over and over scores 1.  It is a direct symptom of mode
-    collapse ([Naeem2020]_ discusses the related failure of precision/recall on repeated
-    samples).  Compare at equal sizes: nearest-neighbour distances shrink as sets grow.
+    collapse (Naeem et al. 2020, see :func:`density_coverage`, discuss the related failure of
+    precision/recall on repeated samples).  Compare at equal sizes: nearest-neighbour distances
+    shrink as sets grow.
 
     Parameters
     ----------

@@ -28,15 +28,15 @@ def reference_space():
     param_space : dict
         The ``param_space`` of :class:`~gan_estimators.EvolutionarySearchCV`:
 
-        ================  ===============================  ================================
-        name              dimension                        reference gene field
-        ================  ===============================  ================================
-        ``n_filters``     ``Integer(16, 128)``             FILTERS, base filter count F
-        ``alpha``         ``Real(0.05, 0.5)``              ALPHA, LeakyReLU slope
-        ``n_critic``      ``Integer(1, 10)``               CRITICS, critic updates per step
-        ``clip_value``    ``Real(0.005, 0.1)``             CLIP, weight-clip bound c
-        ``learning_rate`` ``Real(1e-8, 1e-4, log=True)``   LR, RMSprop learning rate
-        ================  ===============================  ================================
+        =================  ===============================  ================================
+        name               dimension                        reference gene field
+        =================  ===============================  ================================
+        ``n_filters``      ``Integer(16, 128)``             FILTERS, base filter count F
+        ``alpha``          ``Real(0.05, 0.5)``              ALPHA, LeakyReLU slope
+        ``n_critic``       ``Integer(1, 10)``               CRITICS, critic updates per step
+        ``clip_value``     ``Real(0.005, 0.1)``             CLIP, weight-clip bound c
+        ``learning_rate``  ``Real(1e-8, 1e-4, log=True)``   LR, RMSprop learning rate
+        =================  ===============================  ================================
 
         Each call returns a new dict, so it may be edited freely.
 

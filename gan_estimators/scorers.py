@@ -4,19 +4,19 @@ Each scorer is a callable ``scorer(estimator, X, y=None)`` that draws ``len(X)``
 fitted estimator, maps them and ``X`` through the estimator's ``feature_map_`` and returns one
 sample-quality metric of :mod:`gan_estimators.metrics`, **signed so that greater is better**:
 
-=======================  =========================================================  ===========
-name                     value                                                      best
-=======================  =========================================================  ===========
-``"fd"``                 −Fréchet distance                                          0
-``"kid"``                −KID (mean over subsets)                                   0
-``"sample_precision"``   improved precision, k = 3 (fraction of realistic samples)  1
-``"sample_recall"``      improved recall, k = 3 (fraction of the data reproduced)   1
-``"density"``            density, k = 5                                             ≈ 1 or more
-``"coverage"``           coverage, k = 5 (the best single mode-dropping signal)     1
-``"duplicate_fraction"`` −fraction of near-duplicate samples                        0
-``"diversity"``          −\\|log(diversity ratio)\\| (0 when as spread as the data)   0
-``"loss_balance"``       −the reference loss-balance fitness of SPEC §2             0
-=======================  =========================================================  ===========
+========================  =========================================================  ===========
+name                      value                                                      best
+========================  =========================================================  ===========
+``"fd"``                  −Fréchet distance                                          0
+``"kid"``                 −KID (mean over subsets)                                   0
+``"sample_precision"``    improved precision, k = 3 (fraction of realistic samples)  1
+``"sample_recall"``       improved recall, k = 3 (fraction of the data reproduced)   1
+``"density"``             density, k = 5                                             ≈ 1 or more
+``"coverage"``            coverage, k = 5 (the best single mode-dropping signal)     1
+``"duplicate_fraction"``  −fraction of near-duplicate samples                        0
+``"diversity"``           −\\|log(diversity ratio)\\| (0 when as spread as the data)   0
+``"loss_balance"``        −the reference loss-balance fitness of SPEC §2             0
+========================  =========================================================  ===========
 
 Usage::
 
