@@ -791,9 +791,15 @@ def _diagnostics_line(estimator):
     report = getattr(estimator, "diagnostics_", None)
     if report is None:
         return "diagnostics: not available"
-    flagged = report.flagged
+    verdicts = {name: mode.flagged for name, mode in report.items()}
+    flagged = [name.replace("_", " ") for name, value in verdicts.items() if value]
     if flagged:
-        return "diagnostics: FLAGGED " + ", ".join(name.replace("_", " ") for name in flagged)
+        return "diagnostics: FLAGGED " + ", ".join(flagged)
+    unassessed = [name for name, value in verdicts.items() if value is None]
+    if len(unassessed) == len(verdicts):
+        return "diagnostics: not assessed (" + report[unassessed[0]].reason.rstrip(".") + ")"
+    if unassessed:
+        return f"diagnostics: no failure mode detected ({len(unassessed)} not assessed)"
     return "diagnostics: no failure mode detected"
 
 
