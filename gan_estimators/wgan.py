@@ -17,6 +17,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from gan_estimators import _networks
+from gan_estimators import scorers as _scorers  # noqa: F401  (makes "fd", "kid", ... scoring names)
 from gan_estimators._losses import make_loss
 from gan_estimators._optimizers import OPTIMIZERS, make_optimizer
 from gan_estimators._persistence import (
@@ -25,6 +26,7 @@ from gan_estimators._persistence import (
     params_from_json,
     params_to_json,
 )
+from gan_estimators._sample_quality import GenerativeScoreMixin
 from gan_estimators._training import STEP_KEYS, GANTrainer
 from gan_estimators._validation import validate_training_data
 
@@ -112,7 +114,7 @@ def _derive_seed(*entropy):
     return int(np.random.SeedSequence([int(e) for e in entropy]).generate_state(1)[0] >> 1)
 
 
-class WGANEstimator(BaseEstimator):
+class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
     """A GAN (WGAN-GP, WGAN with weight clipping, or vanilla) as a scikit-learn estimator.
 
     ``fit(X)`` learns the distribution of ``X``: tabular data ``(n_samples, n_features)``
@@ -737,9 +739,7 @@ class WGANEstimator(BaseEstimator):
         self._train(trainer, data, budget)
         del data
 
-        fit_sample_quality = getattr(self, "_fit_sample_quality", None)
-        if fit_sample_quality is not None:
-            fit_sample_quality(X)
+        self._fit_sample_quality(X)
         return self
 
     def _iteration_budget(self, n_samples, batch_size):
