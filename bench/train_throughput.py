@@ -1,0 +1,289 @@
+"""Training throughput of WGANEstimator's compiled step against the classic Keras GAN loop.
+
+Both sides train the same reference DCGAN generator and critic (SPEC §2; 28×28×1 images,
+batch 64, 5 critic updates per generator update, weight clipping at 0.01, RMSprop 5e-5) in
+one process, alternately, so machine load affects them alike:
+
+(a) the classic loop: ``predict`` for the fakes, ``train_on_batch`` on the critic for the
+    real and the fake batch, clipping through ``get_weights``/``set_weights`` in Python,
+    then ``train_on_batch`` on a combined model built with the critic frozen (the critic's
+    ``trainable`` flag is toggled around each call so that each model trains only itself);
+(b) ``WGANEstimator.reference(...)``: one ``tf.function`` per generator iteration.
+
+Printed as JSON lines: seconds per generator iteration (median of ``--repeats`` blocks),
+their ratio against the floors (≥ 5 at 16 filters, ≥ 2.5 at 64), the estimator's achieved
+GFLOP/s at 128 filters next to a plain matmul's on the same machine, and the growth of the
+resident memory over 20 consecutive small fits (floor < 100 MB after the first; read after a
+``gc.collect()``, with the uncollected saw-tooth reported beside it).
+
+Usage::
+
+    python bench/train_throughput.py [--filters 16 64 128] [--repeats 5] [--iterations 3]
+"""
+
+import argparse
+import gc
+import json
+import statistics
+import sys
+import time
+
+import keras
+import numpy as np
+import psutil
+import tensorflow as tf
+
+from gan_estimators import WGANEstimator, _networks
+
+IMAGE_SHAPE = (28, 28, 1)
+BATCH = 64
+N_CRITIC = 5
+CLIP = 0.01
+LR = 5e-5
+LATENT = 100
+FLOORS = {16: 5.0, 64: 2.5}
+
+
+def emit(record):
+    print(json.dumps(record), flush=True)
+
+
+def training_data(n=2048, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1.0, 1.0, size=(n, *IMAGE_SHAPE)).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- classic loop
+
+
+def _wasserstein(y_true, y_pred):
+    return keras.ops.mean(y_true * y_pred)
+
+
+class ClassicLoop:
+    """The pre-compiled-step way of training a WGAN with Keras (the reference code's loop)."""
+
+    def __init__(self, n_filters, data, seed=0):
+        self.data = data
+        self.rng = np.random.default_rng(seed)
+        self.generator = _networks.build_conv_generator(
+            IMAGE_SHAPE, LATENT, n_filters, init_std=0.02, seed=seed
+        )
+        self.critic = _networks.build_conv_critic(
+            IMAGE_SHAPE, n_filters, norm="batch", dropout=0.25, init_std=0.02, seed=seed + 1
+        )
+        self.critic.compile(optimizer=keras.optimizers.RMSprop(LR), loss=_wasserstein)
+        # Frozen while the combined model is built and trained: it must update G only.
+        self.critic.trainable = False
+        z = keras.Input((LATENT,))
+        self.combined = keras.Model(z, self.critic(self.generator(z)))
+        self.combined.compile(optimizer=keras.optimizers.RMSprop(LR), loss=_wasserstein)
+        self.clipped_layers = [
+            layer
+            for layer in self.critic.layers
+            if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
+        ]
+        self.real_targets = -np.ones((BATCH, 1), np.float32)
+        self.fake_targets = np.ones((BATCH, 1), np.float32)
+
+    def iteration(self):
+        for _ in range(N_CRITIC):
+            real = self.data[self.rng.integers(0, len(self.data), BATCH)]
+            noise = self.rng.standard_normal((BATCH, LATENT)).astype(np.float32)
+            fake = self.generator.predict(noise, verbose=0)
+            self.critic.trainable = True
+            self.critic.train_on_batch(real, self.real_targets)
+            self.critic.train_on_batch(fake, self.fake_targets)
+            for layer in self.clipped_layers:
+                layer.set_weights([np.clip(w, -CLIP, CLIP) for w in layer.get_weights()])
+            self.critic.trainable = False
+        noise = self.rng.standard_normal((BATCH, LATENT)).astype(np.float32)
+        self.combined.train_on_batch(noise, self.real_targets)
+
+
+def time_classic(n_filters, data, repeats, iterations):
+    loop = ClassicLoop(n_filters, data)
+    loop.iteration()  # builds and traces the train functions
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            loop.iteration()
+        times.append((time.perf_counter() - start) / iterations)
+    return times
+
+
+# --------------------------------------------------------------------------- estimator
+
+
+def time_estimator(n_filters, data, repeats, iterations):
+    gan = WGANEstimator.reference(
+        n_filters=n_filters,
+        latent_dim=LATENT,
+        batch_size=BATCH,
+        n_critic=N_CRITIC,
+        clip_value=CLIP,
+        learning_rate=LR,
+        n_steps=1,
+        random_state=0,
+        warm_start=True,
+    )
+    gan.fit(data)  # builds and traces the step
+    gan.set_params(n_steps=iterations)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        gan.fit(data)
+        times.append((time.perf_counter() - start) / iterations)
+    return times, gan
+
+
+def _conv_macs(model, batch):
+    """Multiply-adds of one forward pass of ``model``'s Conv2D / Dense layers."""
+    macs = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, h, w, c_out = layer.output.shape
+            kh, kw, c_in, _ = layer.kernel.shape
+            macs += h * w * c_out * kh * kw * c_in
+        elif isinstance(layer, keras.layers.Dense):
+            macs += int(np.prod(layer.kernel.shape))
+    return macs * batch
+
+
+def flops_per_iteration(generator, critic):
+    """Analytic FLOPs of one generator iteration (backward pass counted as 2× forward).
+
+    Critic phase, per update: generator forward on a batch, critic forward + backward on
+    the real and the fake batch.  Generator phase: generator forward + backward, critic
+    forward + input-gradient backward.
+    """
+    g = 2 * _conv_macs(generator, BATCH)
+    c = 2 * _conv_macs(critic, BATCH)
+    critic_phase = N_CRITIC * (g + 2 * 3 * c)
+    generator_phase = 3 * g + 2 * c
+    return critic_phase + generator_phase
+
+
+def matmul_gflops(n=2048, repeats=5, inner=10):
+    """GFLOP/s of float32 ``n × n`` matmuls chained in one ``tf.function``.
+
+    Each product feeds the next, so TensorFlow cannot merge repeated identical products
+    (common-subexpression elimination would otherwise inflate the rate ``inner``-fold).
+    """
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4)) / np.sqrt(n)  # keeps norms stable
+
+    @tf.function
+    def run(a, b):
+        for _ in range(inner):
+            a = tf.matmul(a, b)
+        return a
+
+    run(a, b).numpy()
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(a, b).numpy()
+        rates.append(2 * n**3 * inner / (time.perf_counter() - start) / 1e9)
+    return statistics.median(rates)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+def rss_growth(n_fits=20, collect=True):
+    """Resident memory (MB) after each of ``n_fits`` small fits, each on a new estimator
+    that replaces the previous one, as a search does.
+
+    With ``collect`` a ``gc.collect()`` precedes each reading, so the figures show memory
+    still reachable (a leak), not garbage waiting for CPython's next cyclic collection
+    (Keras models hold reference cycles).
+    """
+    from sklearn.datasets import load_digits
+
+    X = load_digits().images[:200]
+    process = psutil.Process()
+    rss = []
+    gan = None
+    for i in range(n_fits):
+        gan = WGANEstimator(n_filters=8, latent_dim=16, n_steps=3, batch_size=32, random_state=i)
+        gan.fit(X)
+        if collect:
+            gc.collect()
+        rss.append(process.memory_info().rss / 2**20)
+    del gan
+    return rss
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--filters", type=int, nargs="+", default=[16, 64, 128])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=3, help="iterations per repeat")
+    parser.add_argument("--fits", type=int, default=20, help="fits for the memory check")
+    args = parser.parse_args(argv)
+
+    data = training_data()
+    emit(
+        {
+            "benchmark": "train_throughput",
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "cpu_count": psutil.cpu_count(),
+            "image_shape": list(IMAGE_SHAPE),
+            "batch_size": BATCH,
+            "n_critic": N_CRITIC,
+            "repeats": args.repeats,
+            "iterations_per_repeat": args.iterations,
+        }
+    )
+    ok = True
+    for n_filters in args.filters:
+        classic = time_classic(n_filters, data, args.repeats, args.iterations)
+        estimator, gan = time_estimator(n_filters, data, args.repeats, args.iterations)
+        classic_s, estimator_s = statistics.median(classic), statistics.median(estimator)
+        record = {
+            "n_filters": n_filters,
+            "classic_s_per_iter": round(classic_s, 4),
+            "estimator_s_per_iter": round(estimator_s, 4),
+            "ratio": round(classic_s / estimator_s, 2),
+        }
+        if n_filters in FLOORS:
+            record["floor"] = FLOORS[n_filters]
+            record["pass"] = record["ratio"] >= FLOORS[n_filters]
+            ok &= record["pass"]
+        if n_filters == 128:
+            flops = flops_per_iteration(gan.generator_, gan.critic_)
+            record["estimator_gflops"] = round(flops / estimator_s / 1e9, 2)
+            record["matmul_gflops"] = round(matmul_gflops(), 2)
+            record["gflop_per_iter"] = round(flops / 1e9, 2)
+        emit(record)
+        del gan
+        gc.collect()
+
+    uncollected = rss_growth(args.fits, collect=False)
+    rss = rss_growth(args.fits, collect=True)
+    growth = rss[-1] - rss[0]
+    emit(
+        {
+            "metric": "rss_growth_mb",
+            "fits": len(rss),
+            "rss_first_mb": round(rss[0], 1),
+            "rss_last_mb": round(rss[-1], 1),
+            "growth_after_first_mb": round(growth, 1),
+            "floor_mb": 100,
+            "pass": growth < 100,
+            "without_gc_collect": {
+                "rss_first_mb": round(uncollected[0], 1),
+                "rss_max_mb": round(max(uncollected), 1),
+                "rss_last_mb": round(uncollected[-1], 1),
+            },
+        }
+    )
+    ok &= growth < 100
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
