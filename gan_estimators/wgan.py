@@ -14,7 +14,7 @@ import tensorflow as tf
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from gan_estimators import _networks
 from gan_estimators import scorers as _scorers  # noqa: F401  (makes "fd", "kid", ... scoring names)
@@ -736,10 +736,16 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
 
         budget = self._iteration_budget(n_samples, batch_size)
         data = tf.convert_to_tensor(self._scale(X))
-        self._train(trainer, data, budget)
+        diverged = self._train(trainer, data, budget)
         del data
 
-        self._fit_sample_quality(X)
+        if diverged:
+            # Non-finite samples have no features: leave this fit without sample-quality
+            # state (score() then fails loudly) instead of failing the fit itself.
+            self.__dict__.pop("feature_map_", None)
+            self.__dict__.pop("diagnostics_", None)
+        else:
+            self._fit_sample_quality(X)
         return self
 
     def _iteration_budget(self, n_samples, batch_size):
@@ -752,6 +758,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         return min(limits) if limits else None
 
     def _train(self, trainer, data, budget):
+        """Run generator iterations until the budget is spent; True if training diverged."""
         history = self.history_
         offset = history["elapsed"][-1] if history["elapsed"] else 0.0
         max_time = None if self.max_time is None else float(self.max_time)
@@ -762,6 +769,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             bar = tqdm(total=budget, desc=type(self).__name__, unit="step", leave=True)
         start = time.perf_counter()
         done = 0
+        diverged = False
         try:
             while budget is None or done < budget:
                 values = {k: float(v) for k, v in trainer(data).items()}
@@ -781,9 +789,11 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
                     )
                     bar.update(1)
                 if not all(math.isfinite(v) for v in values.values()):
+                    diverged = True
                     warnings.warn(
                         f"Training diverged at step {self.n_steps_} (non-finite losses); "
-                        "stopping. Try a lower learning_rate.",
+                        "stopping, without sample-quality diagnostics. Try a lower "
+                        "learning_rate.",
                         RuntimeWarning,
                         stacklevel=4,
                     )
@@ -793,6 +803,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         finally:
             if bar is not None:
                 bar.close()
+        return diverged
 
     # ------------------------------------------------------------------ using the model
 
@@ -831,6 +842,44 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             else np.zeros((0, *self.generator_.output_shape[1:]), np.float32)
         )
         return self._unscale(generated)
+
+    def score(self, X, y=None):
+        """Negative Fréchet distance between generated samples and ``X`` (greater is better).
+
+        ``X`` is first checked against the training data (number of features and column
+        names for tabular data, image shape for images) with scikit-learn's usual errors;
+        the score itself is :meth:`GenerativeScoreMixin.score
+        <gan_estimators._sample_quality.GenerativeScoreMixin.score>`, computed in the
+        feature space of ``feature_map``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame
+            At least 2 real samples, shaped and scaled like the training data.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        float
+        """
+        check_is_fitted(self)
+        if self._layout_ == "tabular":
+            X = validate_data(self, X, reset=False, ensure_min_samples=2, ensure_all_finite=True)
+        else:
+            X = check_array(
+                X, allow_nd=True, ensure_min_samples=2, ensure_all_finite=True, input_name="X"
+            )
+            shape = tuple(X.shape[1:])
+            accepted = {self.image_shape_}
+            if self.image_shape_[2] == 1:
+                accepted.add(self.image_shape_[:2])
+            if shape not in accepted:
+                raise ValueError(
+                    f"X has samples of shape {shape}, but {type(self).__name__} was fitted "
+                    f"on images of shape {self.image_shape_}."
+                )
+        return super().score(X, y)
 
     def normalized_losses(self):
         """The reference fitness signal: min–max-normalised losses per step (SPEC §2).
@@ -906,6 +955,9 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         The folder holds ``generator.keras`` and ``critic.keras`` (Keras's native format),
         ``estimator.json`` (parameters, fitted attributes and ``history_``) and
         ``arrays.npz`` (data range and optimizer states) — nothing that needs unpickling.
+        ``feature_map_`` and ``diagnostics_`` are not stored (they are fitted on the
+        training data, which is not saved): a loaded estimator's ``score`` compares in the
+        default feature space fitted on the scored data.  Use pickle or joblib to keep them.
 
         Parameters
         ----------

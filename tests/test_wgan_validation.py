@@ -152,3 +152,21 @@ def test_image_stacks_of_any_layout_round_trip_their_shape():
         assert samples.min() >= -3 and samples.max() <= 5
     gan = _gan(network="mlp").fit(rng.uniform(0, 1, size=(12, 4, 4)))
     assert gan.network_ == "mlp" and gan.sample(2).shape == (2, 4, 4)
+
+
+def test_score_checks_x_against_the_training_data():
+    gan = _gan().fit(_finite(40))
+    assert np.isfinite(gan.score(_finite(30)))
+    with pytest.raises(ValueError, match="X has 2 features, but WGANEstimator is expecting 3"):
+        gan.score(_finite(30, d=2))
+    with pytest.raises(ValueError, match="NaN"):
+        gan.score(_with(np.nan))
+
+
+@pytest.mark.slow
+def test_score_checks_image_shapes():
+    X = np.random.default_rng(0).uniform(0, 16, size=(24, 8, 8))
+    gan = _gan(n_filters=4).fit(X)
+    assert gan.score(X) == pytest.approx(gan.score(X[..., None]))
+    with pytest.raises(ValueError, match=r"fitted on images of shape \(8, 8, 1\)"):
+        gan.score(np.zeros((5, 8, 9)))
