@@ -1,6 +1,6 @@
 """Refresh the demo figures shown in the documentation (``docs/_static/demo/``).
 
-Runs ``gan-estimators demo`` (about 3.5 minutes on 2 cores), or reads the output folder of an
+Runs ``gan-estimators demo`` (about 4 minutes on 2 cores), or reads the output folder of an
 earlier run, and copies its three figures -- reduced to a 256-colour palette, so each stays well
 under 200 KB -- and an excerpt of its ``summary.json`` into ``docs/_static/demo/``.  The
 documentation build never trains anything: it uses the committed files.

@@ -37,23 +37,22 @@ DATA_SOURCES = ("digits", "mnist", "fashion")
 SPACES = ("defaults", "reference")
 
 #: Budgets of ``demo`` and ``demo --quick``.  Each search candidate trains for ``steps``
-#: generator iterations or ``candidate_time`` seconds (compilation included), whichever comes
-#: first; the default model and the refitted best for ``final_steps`` iterations or
-#: ``final_time`` seconds; the search stops after the first generation that ends past
-#: ``search_time`` seconds.  The default demo gives candidates equal *time* (equal compute, so the
-#: search favours configurations that learn fast on this machine, and the run is bounded); the
-#: quick demo gives them equal *steps*, which is reproducible: the same ``--random-state`` gives
-#: the same best parameters.
+#: generator iterations, the default model and the refitted best for ``final_steps``; the
+#: ``*_time`` values (seconds, compilation included) cap them, and the search stops after the
+#: first generation that ends past ``search_time``.  Budgets in steps make candidates comparable
+#: however busy the machine is and keep runs reproducible (the same ``--random-state`` gives the
+#: same best parameters); the caps only bind on a slow or busy machine, where they bound the
+#: runtime at the price of that reproducibility.
 DEMO_BUDGETS = {
     "default": {
-        "population": 6,
+        "population": 4,
         "generations": 3,
-        "steps": 500,
+        "steps": 40,
         "final_steps": 300,
         "n_jobs": 2,
-        "candidate_time": 15.0,
+        "candidate_time": 40.0,
         "final_time": 60.0,
-        "search_time": 150.0,
+        "search_time": 120.0,
     },
     "quick": {
         "population": 2,
@@ -216,8 +215,7 @@ def _add_search_options(parser, *, defaults):
         type=_positive_float,
         default=defaults["candidate_time"],
         metavar="SECONDS",
-        help="each candidate's budget in seconds; training stops at the first budget "
-        "reached (default: %(default)s)",
+        help="cap on each candidate's training time in seconds (default: %(default)s)",
     )
     parser.add_argument(
         "--search-time",
@@ -872,6 +870,7 @@ class _GenerationReport:
         self.generations = generations
         self.want_bar = bar
         self.bar = None
+        self.reported = 0
 
     def open(self):
         """Start the bar (on the ``sys.stderr`` of the moment)."""
@@ -881,7 +880,9 @@ class _GenerationReport:
             self.bar = tqdm(total=self.generations, desc="EvolutionarySearchCV", unit="gen")
 
     def __getstate__(self):
-        return {"generations": self.generations, "want_bar": self.want_bar, "bar": None}
+        state = dict(self.__dict__)
+        state["bar"] = None
+        return state
 
     def __call__(self, record):
         from tqdm.auto import tqdm
@@ -896,10 +897,16 @@ class _GenerationReport:
             file=sys.stdout,
         )
         sys.stdout.flush()
+        self.reported += 1
         if self.bar is not None:
             self.bar.set_postfix(best=f"{record['best']:.4g}", refresh=False)
             self.bar.update(1)
         return False
+
+    def catch_up(self, logbook):
+        """Report the generations the search did not call back for (the one that stopped it)."""
+        for record in list(logbook)[self.reported :]:
+            self(dict(record))
 
     def close(self):
         """Close the bar."""
@@ -945,6 +952,8 @@ def _run_search(args, X, budget):
                     report.open()
                 try:
                     search.fit(X)
+                    if report is not None:
+                        report.catch_up(search.logbook_)
                 finally:
                     if report is not None:
                         report.close()
@@ -1035,8 +1044,8 @@ def _run_demo(args):
     _say(
         args,
         f"      {search.n_candidates_evaluated_} configurations trained, "
-        f"{search.cache_hits_} cache hits; best CV score {search.best_score_:.1f}: "
-        + _format_params(search.best_params_),
+        f"{search.cache_hits_} cache hits, stopped by {search.stop_reason_}; "
+        f"best CV score {search.best_score_:.1f}: " + _format_params(search.best_params_),
     )
 
     _say(args, f"[4/4] Refitting the best configuration ({final})")
