@@ -1058,6 +1058,8 @@ def _run_demo(args):
     tick = time.perf_counter()
     out = args.out
     files = {}
+    for model in (default, best):
+        model.set_params(verbose=0)  # a progress bar is no part of the saved model
     figure = _demo_samples_figure(plotting, holdout, default, best, args.random_state)
     files["samples.png"] = "generated samples beside held-out real ones"
     _save_figure(figure, os.path.join(out, "samples.png"), FIGURE_SIZES["samples.png"])
