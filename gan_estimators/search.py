@@ -350,6 +350,24 @@ class EvolutionarySearchCV(BaseSearchCV):
         self.refit_on_interrupt = refit_on_interrupt
         self.random_state = random_state
 
+    # -- pickling ------------------------------------------------------------------------------
+
+    def __getstate__(self):
+        """Pickle the search without its per-fit run state.
+
+        scikit-learn's ``evaluate_candidates`` sends the search itself into every
+        cross-validation task (``_fit_and_score(..., caller=self)``, for its callback API), so
+        under ``n_jobs > 1`` or the Dask backend the search is pickled while it runs. The run
+        state belongs to the parent process alone: it holds the tqdm bar (which does not
+        survive a round trip), the private generator and every record fitted so far (which
+        would otherwise travel with each task, growing every generation). A fitted search has
+        no run state, so this drops nothing from it.
+        """
+        # BaseEstimator.__getstate__ may return the instance's own __dict__: copy before popping
+        state = dict(super().__getstate__())
+        state.pop("_state", None)
+        return state
+
     # -- fit -----------------------------------------------------------------------------------
 
     def fit(self, X, y=None, **params):

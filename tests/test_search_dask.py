@@ -36,7 +36,8 @@ def make_search(**kwargs):
 def test_search_on_a_local_cluster_matches_a_local_search(client):
     local = make_search(n_jobs=1).fit(X_IRIS, Y_IRIS)
     with joblib.parallel_config(backend="dask"):
-        remote = make_search(n_jobs=2).fit(X_IRIS, Y_IRIS)
+        # verbose=1: the search, pickled into every task, must leave its tqdm bar behind
+        remote = make_search(n_jobs=2, verbose=1).fit(X_IRIS, Y_IRIS)
     assert remote.cv_results_["params"] == local.cv_results_["params"]
     np.testing.assert_array_equal(
         remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]

@@ -1,6 +1,7 @@
 """EvolutionarySearchCV under joblib: reproducibility across n_jobs and worker thread caps."""
 
 import os
+import pickle
 import subprocess
 import sys
 import textwrap
@@ -118,3 +119,61 @@ def test_the_parent_process_never_imports_tensorflow():
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+# -- the search is pickled into every task while it runs ----------------------------------------
+
+
+class _PickleProbe:
+    """A callback that pickles the running search, as scikit-learn's tasks do (``caller=self``)."""
+
+    def __init__(self):
+        self.search = None
+        self.seen = []
+
+    def __call__(self, entry):
+        copy = pickle.loads(pickle.dumps(self.search))
+        self.seen.append((hasattr(self.search, "_state"), hasattr(copy, "_state")))
+
+
+def test_verbose_progress_bar_with_two_jobs(capsys):
+    # scikit-learn pickles the search into each task; its run state holds the tqdm bar
+    kwargs = {"population_size": 4, "generations": 2, "cv": 2, "random_state": 0}
+    fitted = EvolutionarySearchCV(SVC(), SPACE, n_jobs=2, verbose=1, **kwargs).fit(X_IRIS, Y_IRIS)
+    err = capsys.readouterr().err
+    assert "EvolutionarySearchCV" in err and "2/2" in err and "best=" in err
+    sequential = EvolutionarySearchCV(SVC(), SPACE, n_jobs=1, **kwargs).fit(X_IRIS, Y_IRIS)
+    assert fitted.cv_results_["params"] == sequential.cv_results_["params"]
+    assert fitted.best_params_ == sequential.best_params_
+
+    # the pickled fitted search is complete: every attribute, the same results
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert set(vars(restored)) == set(vars(fitted))
+    assert not hasattr(fitted, "_state")
+    assert restored.best_params_ == fitted.best_params_
+    assert list(restored.logbook_) == list(fitted.logbook_)
+    assert restored.hall_of_fame_ == fitted.hall_of_fame_
+    for key, value in fitted.cv_results_.items():
+        if key == "params":
+            assert restored.cv_results_[key] == value
+        elif np.asarray(value).dtype.kind == "f":
+            np.testing.assert_array_equal(restored.cv_results_[key], value)
+    np.testing.assert_array_equal(restored.predict(X_IRIS), fitted.predict(X_IRIS))
+
+
+def test_a_running_search_pickles_without_its_run_state():
+    probe = _PickleProbe()
+    search = EvolutionarySearchCV(
+        SVC(),
+        SPACE,
+        population_size=4,
+        generations=2,
+        cv=2,
+        random_state=0,
+        verbose=1,
+        callbacks=[probe],
+    )
+    probe.search = search
+    search.fit(X_IRIS, Y_IRIS)
+    # during the fit the search holds its run state, a pickled copy does not
+    assert probe.seen == [(True, False), (True, False)]
