@@ -175,7 +175,8 @@ class EvolutionarySearchCV(BaseSearchCV):
 
     callbacks : callable, list of callables or None, default=None
         Called after each generation with its logbook entry (a dict with the keys of
-        ``logbook_``); a callback returning True stops the search.
+        ``logbook_``), the generation that ends the search (``max_fits``, ``max_time``,
+        ``patience`` or the last one) included; a callback returning True stops the search.
 
     memory : str, os.PathLike, joblib.Memory or None, default=None
         Where evaluations persist across runs, keyed by the data, the estimator's parameters,
@@ -613,22 +614,26 @@ class EvolutionarySearchCV(BaseSearchCV):
                 if progress is not None:
                     progress.set_postfix(best=record["best"], mean=record["mean"], refresh=False)
                     progress.update(1)
+                # Callbacks see every completed generation, the one that ends the search
+                # included, so they run before the stopping rules are applied (a list, not a
+                # generator, so every callback is called).
+                stop_requested = any([bool(callback(dict(record))) for callback in callbacks])
                 # -- stopping rules
-                if truncated:
-                    self.stop_reason_ = "max_fits"
-                    break
                 if record["best"] > best_so_far:
                     best_so_far, stale_generations = record["best"], 0
                 else:
                     stale_generations += 1
-                    if self.patience is not None and stale_generations >= self.patience:
-                        self.stop_reason_ = "patience"
-                        break
-                if self.max_time is not None and record["elapsed"] >= self.max_time:
-                    self.stop_reason_ = "max_time"
-                    break
-                if any([bool(callback(dict(record))) for callback in callbacks]):
-                    self.stop_reason_ = "callback"
+                stop_reason = None
+                if truncated:
+                    stop_reason = "max_fits"
+                elif self.patience is not None and stale_generations >= self.patience:
+                    stop_reason = "patience"
+                elif self.max_time is not None and record["elapsed"] >= self.max_time:
+                    stop_reason = "max_time"
+                elif stop_requested:
+                    stop_reason = "callback"
+                if stop_reason is not None:
+                    self.stop_reason_ = stop_reason
                     break
         except KeyboardInterrupt:
             interrupted = True

@@ -88,6 +88,28 @@ def test_callbacks_see_every_generation_and_can_stop_the_search():
     assert fitted.stop_reason_ == "callback" and len(fitted.logbook_) == 2
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"max_time": 1e-9}, "max_time"),
+        ({"space": {"tag": Integer(0, 1000)}, "patience": 2}, "patience"),
+        ({"max_fits": 27, "refit": False}, "max_fits"),
+        ({}, "generations"),
+    ],
+)
+def test_callbacks_see_the_generation_that_stops_the_search(kwargs, reason):
+    seen = []
+    fitted = search(callbacks=seen.append, **{"generations": 4, **kwargs}).fit(*landscape_data())
+    assert fitted.stop_reason_ == reason
+    assert [entry["gen"] for entry in seen] == list(fitted.logbook_.select("gen"))
+    assert seen[-1] == fitted.logbook_[-1]
+
+
+def test_a_callback_asking_to_stop_on_the_last_generation_is_the_stop_reason():
+    fitted = search(callbacks=lambda entry: entry["gen"] == 3, generations=4).fit(*landscape_data())
+    assert len(fitted.logbook_) == 4 and fitted.stop_reason_ == "callback"
+
+
 def test_a_single_callable_is_accepted():
     fitted = search(callbacks=lambda entry: True).fit(*landscape_data())
     assert len(fitted.logbook_) == 1
