@@ -7,14 +7,21 @@ public saving API is used: it wants a file name, so the bytes go through a tempo
 
 Parameters are written as JSON by :func:`params_to_json`, which also knows how to encode a
 NumPy ``RandomState`` / ``Generator`` passed as ``random_state``, so that a saved estimator
-can be loaded without unpickling anything.
+can be loaded without unpickling anything.  A fitted built-in feature map is written as JSON
+plus arrays for the ``.npz`` file (:func:`feature_map_to_json`); a ``feature_map`` parameter
+that is a user object (function, Keras model, transformer) is replaced by a marker
+(:func:`feature_map_param_to_json`) and comes back as an
+:class:`~gan_estimators.features.UnsavedFeatureMap`.
 """
 
+import json
 import os
 import tempfile
 
 import keras
 import numpy as np
+
+from gan_estimators.features import _STORABLE_MAPS, FeatureMap, UnsavedFeatureMap
 
 
 def model_to_bytes(model):
@@ -76,3 +83,100 @@ def params_to_json(params):
 def params_from_json(encoded):
     """Inverse of :func:`params_to_json`."""
     return {name: _decode_value(value) for name, value in encoded.items()}
+
+
+# ---------------------------------------------------------------- feature maps
+
+_NOT_SAVED = "__not_saved__"
+_FEATURE_MAP = "__feature_map__"
+
+
+def describe_object(value):
+    """Short human description of a parameter value, for warnings and error messages."""
+    if isinstance(value, UnsavedFeatureMap):
+        return value.description
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if callable(value) and name is not None and not isinstance(value, type):
+        module = getattr(value, "__module__", None)
+        return f"function {module}.{name}" if module else f"function {name}"
+    if hasattr(value, "layers") and hasattr(value, "get_weights"):
+        return f"Keras model {getattr(value, 'name', '')!r}"
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def feature_map_param_to_json(value):
+    """Encode a ``feature_map`` parameter for ``estimator.json``.
+
+    Returns
+    -------
+    encoded : JSON-able
+        The value itself (a name or None), ``{"__feature_map__": class, "params": ...}`` for
+        a built-in map instance, or ``{"__not_saved__": description}`` for anything else.
+    not_saved : str or None
+        The description when the parameter could not be stored, else None.
+    """
+    if value is None or isinstance(value, str):
+        return value, None
+    if type(value) is _STORABLE_MAPS.get(type(value).__name__):
+        try:
+            params = params_to_json(value.get_params(deep=False))
+        except TypeError:
+            pass
+        else:
+            return {_FEATURE_MAP: type(value).__name__, "params": params}, None
+    description = describe_object(value)
+    return {_NOT_SAVED: description}, description
+
+
+def feature_map_param_from_json(encoded):
+    """Inverse of :func:`feature_map_param_to_json` (a marker gives an UnsavedFeatureMap)."""
+    if isinstance(encoded, dict) and _FEATURE_MAP in encoded:
+        return _STORABLE_MAPS[encoded[_FEATURE_MAP]](**params_from_json(encoded["params"]))
+    if isinstance(encoded, dict) and _NOT_SAVED in encoded:
+        return UnsavedFeatureMap(encoded[_NOT_SAVED])
+    return encoded
+
+
+def feature_map_was_saved(encoded):
+    """False when ``estimator.json`` holds the not-saved marker for ``feature_map``."""
+    return not (isinstance(encoded, dict) and _NOT_SAVED in encoded)
+
+
+def feature_map_to_json(mapping, prefix):
+    """Split a fitted feature map into a JSON document and ``.npz`` arrays.
+
+    Returns
+    -------
+    (document, arrays) or None
+        None when the map cannot be stored without pickle (an adapter of a user object).
+        Array names in ``arrays`` start with ``prefix``; ``document["arrays"]`` lists them
+        without it.
+    """
+    try:
+        state = mapping.get_state()
+        params = params_to_json(state["params"])
+        json.dumps(state["attributes"])
+    except (AttributeError, TypeError, ValueError):
+        return None
+    document = {
+        "class": state["class"],
+        "version": state["version"],
+        "params": params,
+        "attributes": state["attributes"],
+        "arrays": sorted(state["arrays"]),
+    }
+    arrays = {prefix + name: value for name, value in state["arrays"].items()}
+    return document, arrays
+
+
+def feature_map_from_json(document, arrays, prefix):
+    """Inverse of :func:`feature_map_to_json`; ``arrays`` is the opened ``.npz`` file."""
+    state = {
+        "class": document["class"],
+        "version": document["version"],
+        "params": params_from_json(document["params"]),
+        "attributes": document["attributes"],
+        "arrays": {name: arrays[prefix + name] for name in document["arrays"]},
+    }
+    return FeatureMap.from_state(state)

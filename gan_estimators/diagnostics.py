@@ -157,6 +157,18 @@ class FailureMode:
     reason: str = ""
     remedy: str = ""
 
+    def __eq__(self, other):
+        # Evidence may hold NaN (a metric undefined on degenerate samples): a report must
+        # still equal itself and its JSON round trip, so NaN matches NaN here.
+        if not isinstance(other, FailureMode):
+            return NotImplemented
+        return (self.name, self.flagged, self.reason, self.remedy) == (
+            other.name,
+            other.flagged,
+            other.reason,
+            other.remedy,
+        ) and _same_values(self.evidence, other.evidence)
+
     def __str__(self):
         state = {True: "FLAGGED", False: "ok", None: "not assessed"}[self.flagged]
         text = f"{self.name}: {state} - {self.reason}"
@@ -216,7 +228,14 @@ class DiagnosticsReport:
         return [(name, self[name]) for name in FAILURE_MODES]
 
     def to_dict(self):
-        """Plain-type dictionary: ``{mode: {flagged, evidence, reason, remedy}, thresholds}``."""
+        """Plain-type dictionary: ``{mode: {flagged, evidence, reason, remedy}, thresholds}``.
+
+        Everything in it is a JSON type (NumPy scalars and arrays become Python numbers and
+        lists), so ``json.dumps`` writes it and :meth:`from_dict` of the ``json.loads`` result
+        gives a report equal to this one; ``WGANEstimator.save`` stores ``diagnostics_`` so.
+        Non-finite evidence (NaN, inf) is written as JSON's common ``NaN`` / ``Infinity``
+        extension, which Python's :mod:`json` reads back.
+        """
         out = {}
         for name in FAILURE_MODES:
             mode = self[name]
@@ -231,7 +250,18 @@ class DiagnosticsReport:
 
     @classmethod
     def from_dict(cls, data):
-        """Rebuild a report from :meth:`to_dict` output."""
+        """Rebuild a report from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : dict
+            :meth:`to_dict` output, possibly after a JSON round trip.  A missing
+            ``thresholds`` entry means the defaults.
+
+        Returns
+        -------
+        DiagnosticsReport
+        """
         modes = {
             name: FailureMode(
                 name=name,
@@ -249,9 +279,33 @@ class DiagnosticsReport:
 
 
 def _plain(value):
+    """``value`` with NumPy scalars / arrays and tuples turned into JSON types."""
     if isinstance(value, (np.floating, np.integer, np.bool_)):
         return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
     return value
+
+
+def _same_values(a, b):
+    """Equality of evidence values in which NaN equals NaN."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_values(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_values(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    both_nan = (
+        isinstance(a, (float, np.floating))
+        and isinstance(b, (float, np.floating))
+        and math.isnan(a)
+        and math.isnan(b)
+    )
+    return bool(both_nan or a == b)
 
 
 # --------------------------------------------------------------------------------------------

@@ -26,6 +26,14 @@ Any callable ``f(X) -> (n, d)`` (:class:`CallableFeatures`), any Keras model or 
 scikit-learn transformer, fitted on the flattened training data (:class:`TransformerFeatures`).
 :func:`resolve_feature_map` turns an estimator's ``feature_map`` parameter into a fitted map.
 
+Persistence
+-----------
+Every map pickles.  The built-in maps (:class:`PCAResidualFeatures`,
+:class:`StandardizedFeatures`) also have :meth:`FeatureMap.get_state` /
+:meth:`FeatureMap.from_state`: their fitted state as JSON-able parameters and attributes plus
+NumPy arrays, which is how ``WGANEstimator.save`` stores them without pickle.  The adapters
+wrap user objects (functions, Keras models, transformers) that have no such form.
+
 Validation of the default
 -------------------------
 ``tests/test_metric_ordering.py`` checks, on MNIST digit 5 and Fashion-MNIST class 7 (1,000
@@ -57,6 +65,7 @@ __all__ = [
     "PCAResidualFeatures",
     "StandardizedFeatures",
     "TransformerFeatures",
+    "UnsavedFeatureMap",
     "resolve_feature_map",
 ]
 
@@ -148,6 +157,103 @@ class FeatureMap(TransformerMixin, BaseEstimator):
             )
         features = np.asarray(self._transform(X), dtype=np.float64)
         return features.reshape(features.shape[0], -1)
+
+    #: Fitted attributes holding arrays / JSON scalars, stored by :meth:`get_state` (a map
+    #: that sets neither is not storable; attributes a fit did not set are left out).
+    _state_arrays = None
+    _state_scalars = ()
+
+    def get_state(self):
+        """The fitted map as plain data, for storing it without pickle.
+
+        Only maps whose whole fitted state is numbers and arrays support this (the built-in
+        :class:`PCAResidualFeatures` and :class:`StandardizedFeatures`); adapters of user
+        objects raise TypeError.  :meth:`from_state` inverts it exactly.
+
+        Returns
+        -------
+        dict
+            ``{"class": name, "version": 1, "params": ..., "attributes": ..., "arrays":
+            ...}``: ``params`` are the constructor parameters as given (JSON-able, except a
+            ``random_state`` given as a NumPy generator instance), ``attributes`` the fitted
+            scalars and ``sample_shape_`` as JSON types, ``arrays`` a dict of float64
+            ndarrays.
+
+        Raises
+        ------
+        TypeError
+            If this kind of map cannot be stored this way.
+        sklearn.exceptions.NotFittedError
+            If the map is not fitted.
+        """
+        cls = type(self)
+        if self._state_arrays is None or _STORABLE_MAPS.get(cls.__name__) is not cls:
+            raise TypeError(
+                f"{cls.__name__} cannot be stored as plain data (it wraps a user object or "
+                "holds state this package does not know); pickle or joblib can store it"
+            )
+        check_is_fitted(self, "sample_shape_")
+        attributes = {
+            "sample_shape_": [int(s) for s in self.sample_shape_],
+            "n_features_out_": int(self.n_features_out_),
+        }
+        for name in self._state_scalars:
+            if name in self.__dict__:
+                value = self.__dict__[name]
+                attributes[name] = value.item() if isinstance(value, np.generic) else value
+        arrays = {
+            name: np.asarray(self.__dict__[name], dtype=np.float64)
+            for name in self._state_arrays
+            if name in self.__dict__
+        }
+        return {
+            "class": cls.__name__,
+            "version": 1,
+            "params": self.get_params(deep=False),
+            "attributes": attributes,
+            "arrays": arrays,
+        }
+
+    @classmethod
+    def from_state(cls, state):
+        """Rebuild a fitted map from :meth:`get_state` output.
+
+        Parameters
+        ----------
+        state : dict
+            As returned by :meth:`get_state` (possibly after a JSON / ``.npz`` round trip:
+            lists and arrays are converted back).  Called on :class:`FeatureMap` itself, the
+            class is taken from ``state["class"]`` among the storable built-in maps.
+
+        Returns
+        -------
+        FeatureMap
+            A fitted map whose ``transform`` equals the original's.
+
+        Raises
+        ------
+        ValueError
+            If ``state`` names a class that cannot be restored this way or is not ``cls``.
+        """
+        name = state.get("class") if isinstance(state, dict) else None
+        target = _STORABLE_MAPS.get(name)
+        if target is None or not issubclass(target, cls):
+            raise ValueError(
+                f"state describes feature map {name!r}, which {cls.__name__}.from_state "
+                f"cannot restore; storable maps: {sorted(_STORABLE_MAPS)}"
+            )
+        if int(state.get("version", 1)) != 1:
+            raise ValueError(
+                f"feature map state version {state['version']!r} is newer than this "
+                "gan_estimators understands; upgrade gan_estimators"
+            )
+        mapping = target(**state["params"])
+        for key, value in state["attributes"].items():
+            setattr(mapping, key, value)
+        mapping.sample_shape_ = tuple(int(s) for s in state["attributes"]["sample_shape_"])
+        for key, value in state["arrays"].items():
+            setattr(mapping, key, np.asarray(value, dtype=np.float64))
+        return mapping
 
     def _fit(self, X):  # pragma: no cover - trivial default
         pass
@@ -254,6 +360,9 @@ class PCAResidualFeatures(FeatureMap):
        analysis", Journal of the Royal Statistical Society B 61(3), 1999.
     """
 
+    _state_arrays = ("mean_", "components_", "scales_")
+    _state_scalars = ("residual_", "residual_eps_", "residual_mean_", "residual_std_")
+
     def __init__(
         self,
         n_components=64,
@@ -351,6 +460,8 @@ class StandardizedFeatures(FeatureMap):
     ----------
     mean_, scale_ : ndarray of shape (D,)
     """
+
+    _state_arrays = ("mean_", "scale_")
 
     def _fit(self, X):
         flat = X.reshape(X.shape[0], -1)
@@ -500,12 +611,47 @@ class KerasFeatures(FeatureMap):
         return np.concatenate(parts) if parts else np.zeros((0, 0))
 
 
+class UnsavedFeatureMap(FeatureMap):
+    """Stands in for a ``feature_map`` parameter that was not saved.
+
+    ``WGANEstimator.save`` stores no function, Keras model, transformer or custom
+    :class:`FeatureMap` (they cannot be written without pickle), so
+    ``WGANEstimator.load`` sets this placeholder as the loaded estimator's ``feature_map``
+    unless the object is passed again (``load(path, feature_map=obj)``).  Fitting it raises
+    a ValueError saying what is missing, so ``score`` of such an estimator, and any new fit,
+    fail with that explanation instead of silently measuring in another feature space.
+
+    Parameters
+    ----------
+    description : str, default=""
+        What the original ``feature_map`` was (e.g. ``"function my_features"``).
+    """
+
+    def __init__(self, description=""):
+        self.description = description
+
+    def _fit(self, X):
+        what = f" ({self.description})" if self.description else ""
+        raise ValueError(
+            f"This estimator's feature_map{what} was not saved: save() cannot store a "
+            "function, Keras model, transformer or custom FeatureMap without pickle, so the "
+            "loaded estimator has no feature_map_ and cannot score or fit sample quality. "
+            "Load it with WGANEstimator.load(path, feature_map=<the same object>), or call "
+            "set_params(feature_map=...) first; keep estimators with such feature maps "
+            "with pickle or joblib to preserve feature_map_ exactly."
+        )
+
+
 #: Names accepted by :func:`resolve_feature_map`.
 FEATURE_MAPS = {
     "auto": PCAResidualFeatures,
     "pca": PCAResidualFeatures,
     "standardize": StandardizedFeatures,
 }
+
+# Maps whose fitted state is plain numbers and arrays (get_state / from_state); restoring
+# looks classes up here by name, never by importing what a file names.
+_STORABLE_MAPS = {cls.__name__: cls for cls in (PCAResidualFeatures, StandardizedFeatures)}
 
 
 def _is_keras_model(obj):

@@ -21,6 +21,12 @@ from gan_estimators import scorers as _scorers  # noqa: F401  (makes "fd", "kid"
 from gan_estimators._losses import make_loss
 from gan_estimators._optimizers import OPTIMIZERS, make_optimizer
 from gan_estimators._persistence import (
+    describe_object,
+    feature_map_from_json,
+    feature_map_param_from_json,
+    feature_map_param_to_json,
+    feature_map_to_json,
+    feature_map_was_saved,
     model_from_bytes,
     model_to_bytes,
     params_from_json,
@@ -29,6 +35,7 @@ from gan_estimators._persistence import (
 from gan_estimators._sample_quality import GenerativeScoreMixin
 from gan_estimators._training import STEP_KEYS, GANTrainer
 from gan_estimators._validation import validate_training_data
+from gan_estimators.diagnostics import DiagnosticsReport
 
 __all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGANEstimator"]
 
@@ -96,7 +103,10 @@ _STRUCTURAL_PARAMS = (
 )
 
 _SAVE_FORMAT = "gan_estimators.WGANEstimator"
-_SAVE_VERSION = 1
+# 2: estimator.json also holds feature_map_ (state; arrays in arrays.npz) and diagnostics_;
+# a feature_map parameter save() cannot store is a marker.  Version-1 folders still load.
+_SAVE_VERSION = 2
+_FEATURE_MAP_PREFIX = "feature_map__"
 _SAMPLE_BATCH = 1024
 
 
@@ -953,11 +963,16 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         """Save the fitted estimator to the folder ``path`` (created if needed).
 
         The folder holds ``generator.keras`` and ``critic.keras`` (Keras's native format),
-        ``estimator.json`` (parameters, fitted attributes and ``history_``) and
-        ``arrays.npz`` (data range and optimizer states) — nothing that needs unpickling.
-        ``feature_map_`` and ``diagnostics_`` are not stored (they are fitted on the
-        training data, which is not saved): a loaded estimator's ``score`` compares in the
-        default feature space fitted on the scored data.  Use pickle or joblib to keep them.
+        ``estimator.json`` (parameters, fitted attributes, ``history_``, ``diagnostics_`` and
+        the fitted feature map's parameters) and ``arrays.npz`` (data range, optimizer states
+        and the feature map's arrays) -- nothing that needs unpickling.  A loaded estimator
+        scores exactly as this one does.
+
+        A ``feature_map`` that is a user object -- a function, a Keras model, a scikit-learn
+        transformer or a custom :class:`~gan_estimators.features.FeatureMap` -- cannot be
+        written that way: ``save`` then stores neither it nor ``feature_map_``, and warns.
+        See :meth:`load` for what such an estimator does after loading; pickle or joblib
+        keep it whole.
 
         Parameters
         ----------
@@ -967,11 +982,34 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         Raises
         ------
         TypeError
-            If a parameter (e.g. a custom ``feature_map`` object) cannot be written as
-            JSON; pickle or joblib can store such estimators.
+            If another parameter cannot be written as JSON; pickle or joblib can store such
+            estimators.
+
+        Warns
+        -----
+        UserWarning
+            When ``feature_map`` (and so ``feature_map_``) is not stored.
         """
         check_is_fitted(self)
-        params = params_to_json(self.get_params(deep=False))
+        raw_params = self.get_params(deep=False)
+        feature_map_param, not_saved = feature_map_param_to_json(raw_params.pop("feature_map"))
+        params = params_to_json(raw_params)
+        params["feature_map"] = feature_map_param
+        feature_map_state = None
+        if not_saved is None and getattr(self, "feature_map_", None) is not None:
+            feature_map_state = feature_map_to_json(self.feature_map_, _FEATURE_MAP_PREFIX)
+            if feature_map_state is None:  # pragma: no cover - a storable parameter fits storably
+                not_saved = describe_object(self.feature_map_)
+        if not_saved is not None:
+            warnings.warn(
+                f"save() cannot store feature_map={not_saved} without pickle, so neither it "
+                "nor the fitted feature_map_ is saved. The loaded estimator samples as this "
+                "one but cannot score() until the map is passed again: "
+                f"{type(self).__name__}.load(path, feature_map=<the same object>). Use pickle "
+                "or joblib to keep it.",
+                UserWarning,
+                stacklevel=2,
+            )
         os.makedirs(path, exist_ok=True)
         fitted = {
             "n_steps_": int(self.n_steps_),
@@ -988,12 +1026,16 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             fitted["n_features_in_"] = int(self.n_features_in_)
             if hasattr(self, "feature_names_in_"):
                 fitted["feature_names_in_"] = [str(c) for c in self.feature_names_in_]
+        diagnostics = getattr(self, "diagnostics_", None)
         document = {
             "format": _SAVE_FORMAT,
             "version": _SAVE_VERSION,
             "params": params,
             "fitted": fitted,
             "history_": self.history_,
+            # None where a diverged fit left no sample-quality state (or it was not saved).
+            "feature_map_": None if feature_map_state is None else feature_map_state[0],
+            "diagnostics_": None if diagnostics is None else diagnostics.to_dict(),
         }
         with open(os.path.join(path, "estimator.json"), "w", encoding="utf-8") as handle:
             json.dump(document, handle, indent=1)
@@ -1007,27 +1049,72 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         for network, values in states.items():
             for i, value in enumerate(values):
                 arrays[f"optimizer_{network}_{i}"] = value
+        if feature_map_state is not None:
+            arrays.update(feature_map_state[1])
         np.savez(os.path.join(path, "arrays.npz"), **arrays)
 
     @classmethod
-    def load(cls, path):
+    def load(cls, path, *, feature_map=None):
         """Load an estimator written by :meth:`save` (no unpickling involved).
+
+        ``feature_map_`` and ``diagnostics_`` come back as they were, so ``score`` gives the
+        saved estimator's values.  Two cases lack ``feature_map_``:
+
+        - the estimator was saved with a user-object ``feature_map`` (see :meth:`save`).
+          Pass that object again as ``feature_map``: it becomes the parameter, and
+          ``score`` fits it on the data it scores -- exactly the saved map for a function or
+          a Keras model, which learn nothing from data; a transformer or custom
+          :class:`~gan_estimators.features.FeatureMap` is fitted on the scored data instead
+          of the training data.  Without it the parameter is an
+          :class:`~gan_estimators.features.UnsavedFeatureMap` and ``score`` (like a new
+          ``fit``) raises a ValueError saying so; ``sample`` works either way;
+        - the folder was written by gan_estimators before version 2 of the format, which did
+          not store them (a UserWarning says so): ``score`` then fits the ``feature_map``
+          parameter on the data it scores, and ``diagnostics_`` is absent.
 
         Parameters
         ----------
         path : str or os.PathLike
             Folder written by :meth:`save`.
+        feature_map : object or None, default=None
+            The ``feature_map`` the estimator was saved with, when :meth:`save` could not
+            store it (like Keras's ``custom_objects``); None keeps what the folder holds.
+            Refused when the folder stores the feature map.
 
         Returns
         -------
         WGANEstimator
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``path`` holds no saved estimator, a newer format, or ``feature_map`` is
+            given although the folder stores one.
         """
         with open(os.path.join(path, "estimator.json"), encoding="utf-8") as handle:
             document = json.load(handle)
         if document.get("format") != _SAVE_FORMAT:
             raise ValueError(f"{path} does not hold a saved {cls.__name__}.")
-        estimator = cls(**params_from_json(document["params"]))
+        version = int(document.get("version", 1))
+        if version > _SAVE_VERSION:
+            raise ValueError(
+                f"{path} was saved in format version {version}, newer than this "
+                f"gan_estimators understands ({_SAVE_VERSION}); upgrade gan_estimators."
+            )
+        encoded = dict(document["params"])
+        encoded_feature_map = encoded.pop("feature_map", DEFAULTS["feature_map"])
+        params = params_from_json(encoded)
+        if feature_map is None:
+            params["feature_map"] = feature_map_param_from_json(encoded_feature_map)
+        elif feature_map_was_saved(encoded_feature_map):
+            raise ValueError(
+                f"feature_map was given, but {path} stores the estimator's feature map "
+                f"({encoded_feature_map!r}); load without it and use set_params to change it."
+            )
+        else:
+            params["feature_map"] = feature_map
+        estimator = cls(**params)
         fitted = document["fitted"]
         estimator.n_steps_ = fitted["n_steps_"]
         estimator.network_ = fitted["network_"]
@@ -1043,6 +1130,8 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         if "feature_names_in_" in fitted:
             estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
         estimator.history_ = document["history_"]
+        if document.get("diagnostics_") is not None:
+            estimator.diagnostics_ = DiagnosticsReport.from_dict(document["diagnostics_"])
         with np.load(os.path.join(path, "arrays.npz"), allow_pickle=False) as arrays:
             data_min, data_max = arrays["data_min_"], arrays["data_max_"]
             if estimator._layout_ == "image":
@@ -1058,6 +1147,10 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
                 ]
                 for network in ("generator", "critic")
             }
+            if document.get("feature_map_") is not None:
+                estimator.feature_map_ = feature_map_from_json(
+                    document["feature_map_"], arrays, _FEATURE_MAP_PREFIX
+                )
         estimator.generator_ = keras.saving.load_model(
             os.path.join(path, "generator.keras"), compile=False
         )
@@ -1065,4 +1158,13 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             os.path.join(path, "critic.keras"), compile=False
         )
         estimator._restore_optimizers(states)
+        if version < 2:
+            warnings.warn(
+                f"{path} was saved by an older gan_estimators (format version {version}) that "
+                "did not store feature_map_ or diagnostics_: score() fits the feature map on "
+                "the data it scores, so its values differ from the saved estimator's. Fit "
+                "again and save to store them.",
+                UserWarning,
+                stacklevel=2,
+            )
         return estimator
