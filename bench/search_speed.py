@@ -17,10 +17,20 @@ SVC section (issue 5): tune an SVC on scikit-learn's digits (``C`` and ``gamma``
   (floor: mean best CV score >= random search's),
 - the fraction of wall time spent inside fits, ``sum(fit times) / (wall * n_jobs)`` (floor 0.6).
 
+WGAN section (issue 5): a small evolution of ``WGANEstimator.reference()`` over
+``reference_space()`` on one class of scikit-learn's digits (digit 0; 75 % to search on, 25 %
+held out): population 4, 3 generations, 10 generator iterations per candidate, 2-fold CV,
+``n_jobs=2``, scored by the estimator's own ``score`` (negative FD).  One JSON line per
+generation (from the search's callback), then the run: wall seconds, fits, fits without the
+cache, cache hits, best CV score, and the held-out ``score`` of the refitted best beside the
+baseline, the untuned reference configuration with the same budget fitted in the same process.
+A run takes a few minutes, so the section uses only the first seed.
+
 Usage::
 
     python bench/search_speed.py                 # every section, five seeds
     python bench/search_speed.py --sections svc --seeds 0 1
+    python bench/search_speed.py --sections wgan  # the WGAN evolution only (first seed: 0)
 """
 
 import argparse
@@ -28,6 +38,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import joblib
 import numpy as np
@@ -225,10 +236,109 @@ def bench_svc(seeds):
     )
 
 
+# -- WGAN on digits with the reference space ------------------------------------------------------
+
+WGAN_DIGIT = 0
+WGAN_SEARCH = {"population_size": 4, "generations": 3, "cv": 2, "n_jobs": 2}
+# Generator iterations per candidate.  A budget in steps, not seconds, keeps the run
+# reproducible on a busy machine.  A candidate's fit is mostly graph compilation (5-10 s for the
+# reference networks on 2 cores); 10 iterations add a few seconds more.
+WGAN_STEPS = 10
+
+
+def _wgan_estimator(seed, n_steps=WGAN_STEPS):
+    from gan_estimators import WGANEstimator
+
+    return WGANEstimator.reference(n_steps=n_steps, random_state=seed)
+
+
+def _evolve_wgan(X, seed, *, n_steps=WGAN_STEPS, callbacks=None, **overrides):
+    from gan_estimators import reference_space
+
+    search = EvolutionarySearchCV(
+        _wgan_estimator(seed, n_steps),
+        reference_space(),
+        random_state=seed,
+        callbacks=callbacks,
+        **{**WGAN_SEARCH, **overrides},
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # Reported through diagnostics_, not the point of this benchmark.
+        warnings.simplefilter("ignore", UserWarning)
+        search.fit(X)
+    return search, time.perf_counter() - start
+
+
+def bench_wgan(seeds):
+    """Yield the WGAN section's JSON records (first seed only: a run takes minutes)."""
+    from gan_estimators.datasets import extract_class, load_digits_images
+
+    seed = seeds[0]
+    X, y = load_digits_images(return_X_y=True)
+    images = extract_class(X, y, WGAN_DIGIT)
+    X_train, X_test = train_test_split(images, test_size=0.25, random_state=0)
+
+    # start the worker processes (and TensorFlow in them) before timing anything
+    _evolve_wgan(X_train, seed, n_steps=1, population_size=2, generations=1, refit=False)
+
+    def per_generation(record):
+        # the search's callback: one line per generation, as the logbook records it
+        line = {"section": "wgan", "generation": int(record["gen"])}
+        for key in ("nevals", "cache_hits", "revaried", "best", "mean", "elapsed"):
+            value = record.get(key)
+            line[key] = round(float(value), 5) if isinstance(value, float) else value
+        emit(line)
+
+    search, wall = _evolve_wgan(X_train, seed, callbacks=[per_generation])
+    best = search.best_estimator_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        start = time.perf_counter()
+        baseline = _wgan_estimator(seed).fit(X_train)
+        baseline_wall = time.perf_counter() - start
+    n_jobs = WGAN_SEARCH["n_jobs"]
+    emit(
+        {
+            "section": "wgan",
+            "search": "evolutionary",
+            "space": "reference_space",
+            "estimator": "WGANEstimator.reference",
+            "digit": WGAN_DIGIT,
+            "n_train": len(X_train),
+            "n_test": len(X_test),
+            "seed": seed,
+            **WGAN_SEARCH,
+            "candidate_n_steps": WGAN_STEPS,
+            "wall_s": round(wall, 3),
+            "fits": search.n_candidates_evaluated_ * search.n_splits_,
+            "fits_without_cache": _assessed_fits(search),
+            "fits_population_x_generations": (
+                WGAN_SEARCH["population_size"] * WGAN_SEARCH["generations"] * search.n_splits_
+            ),
+            "cache_hits": search.cache_hits_,
+            "revaried": _revaried(search),
+            "stop_reason": getattr(search, "stop_reason_", None),
+            "best_cv": round(float(search.best_score_), 5),
+            "held_out": round(float(best.score(X_test)), 5),
+            "held_out_baseline": round(float(baseline.score(X_test)), 5),
+            "baseline_fit_s": round(baseline_wall, 3),
+            "refit_s": round(float(search.refit_time_), 3),
+            "fit_fraction": round(_fit_seconds(search) / (wall * n_jobs), 3),
+            "best_params": {
+                k: (float(v) if isinstance(v, float) else int(v))
+                for k, v in search.best_params_.items()
+            },
+            **_load(),
+        }
+    )
+
+
 # Sections, in running order. A section is a function taking the list of seeds and emitting
-# JSON records through ``emit``; add new ones (e.g. a WGAN evolution) here.
+# JSON records through ``emit``.
 SECTIONS = {
     "svc": bench_svc,
+    "wgan": bench_wgan,
 }
 
 
