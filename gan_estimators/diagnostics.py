@@ -30,10 +30,14 @@ Mode collapse
     The generator covers few modes of the data.  From a sample of ``n`` generated and ``n``
     real training samples in the estimator's feature space: flagged when the duplicate
     fraction (:func:`gan_estimators.metrics.duplicate_fraction`) is at least
-    ``duplicate_fraction`` = 0.5 *and* coverage is below ``collapse_coverage`` = 0.5, or when
-    the diversity ratio is below ``collapse_diversity`` = 0.4.  Requiring low coverage keeps
-    samples that are merely smooth (blurred images are closer to each other than real ones,
-    hence many "near-duplicates", but still cover the data) from tripping the flag.  Needs
+    ``duplicate_fraction`` = 0.5 *and* coverage is below ``collapse_coverage`` = 0.5 *and*
+    the duplicates are either real-looking (precision at least ``poor_precision`` = 10 %) or
+    alike (diversity ratio below ``duplicate_diversity`` = 0.8); or when the diversity ratio is
+    below ``collapse_diversity`` = 0.4.  Requiring low coverage keeps samples that are merely
+    smooth (blurred images are closer to each other than real ones, hence many
+    "near-duplicates", but still cover the data) from tripping the flag; requiring precision or
+    low diversity keeps a varied but still unlearned generator -- noise-like samples, far from
+    the data and hence "covering" nothing -- from being called collapsed.  Needs
     ``min_samples`` = 20 samples.
 Failure to converge
     One player outruns the other.  Flagged on either
@@ -123,6 +127,7 @@ class Thresholds:
     duplicate_fraction: float = 0.5
     collapse_coverage: float = 0.5
     collapse_diversity: float = 0.4
+    duplicate_diversity: float = 0.8
     divergence_windows: int = 4
     divergence_noise: float = 3.0
     divergence_min_rise: float = 0.1
@@ -455,13 +460,19 @@ def _check_collapse(sample, n_samples, n_steps, th):
             return _not_assessed(name, "no real/generated features given.")
         return _not_assessed(name, f"only {n_samples} samples (< {th.min_samples}).")
     dup, cov, div = sample["duplicate_fraction"], sample["coverage"], sample["diversity"]
+    precision = sample["precision"]
     evidence = {
         "duplicate_fraction": dup,
         "coverage": cov,
         "diversity": div,
+        "precision": precision,
         "n_samples": n_samples,
     }
-    duplicated = dup >= th.duplicate_fraction and cov < th.collapse_coverage
+    duplicated = (
+        dup >= th.duplicate_fraction
+        and cov < th.collapse_coverage
+        and (precision >= th.poor_precision or div < th.duplicate_diversity)
+    )
     undiverse = div < th.collapse_diversity
     if duplicated:
         reason = (

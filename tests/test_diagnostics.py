@@ -36,6 +36,10 @@ def features():
         "single": np.repeat(rng.normal(size=(1, 8)), 400, axis=0),
         # Contracted towards the mean, like blurred images: smoother, still covering the data.
         "contracted": 0.6 * rng.normal(size=(400, 8)),
+        # An unlearned generator whose outputs come in near-identical pairs: every sample has a
+        # near-duplicate and none covers the data, yet they are as varied as the data.
+        "twins_off_manifold": np.repeat(rng.normal(size=(200, 8)) + 10.0, 2, axis=0)
+        + 1e-3 * rng.normal(size=(400, 8)),
     }
 
 
@@ -160,6 +164,22 @@ def test_mode_collapse_trips(features, fake):
 def test_mode_collapse_quiet_without_collapse(features, fake):
     report = diagnose(real_features=features["real"], fake_features=features[fake])
     assert report["mode_collapse"].flagged is False, str(report)
+
+
+def test_varied_duplicates_off_the_data_are_not_collapse(features):
+    # Near-duplicates and no coverage, as in a collapse, but the samples are as spread out as
+    # the data and none is realistic: an unlearned generator, not a collapsed one.
+    report = diagnose(real_features=features["real"], fake_features=features["twins_off_manifold"])
+    evidence = report["mode_collapse"].evidence
+    assert evidence["duplicate_fraction"] >= 0.5
+    assert evidence["coverage"] < 0.5
+    assert evidence["precision"] < 0.1
+    assert evidence["diversity"] >= 0.8
+    assert report["mode_collapse"].flagged is False, str(report)
+    # The same pairs on the data manifold are a collapse onto a few real-looking outputs.
+    on_data = features["twins_off_manifold"][:40] - 10.0
+    report = diagnose(real_features=features["real"], fake_features=np.tile(on_data, (10, 1)))
+    assert report["mode_collapse"].flagged is True, str(report)
 
 
 def test_not_assessed_when_evidence_is_missing(features):
