@@ -17,11 +17,25 @@ update runs the generator in training mode (so the critic sees the same batch-no
 fakes the generator is trained on) and then restores the generator's BatchNorm moving
 averages, and vice versa, so a critic update changes critic weights only and a generator
 update generator weights only.
+
+Graph optimisation: the iteration runs with a leaner Grappler configuration (see
+:func:`lean_call_options`): one optimisation round and none of the passes that leave this
+graph unchanged on CPU.  Measured on the 28×28 reference networks with 16 filters (2 CPU
+cores, TF 2.21, CPU time, median of 4), the first call went from 2.04 s to 1.30 s and an
+iteration from 0.311 s to 0.303 s; a search of many short fits pays that first call once
+per candidate.
 """
 
+import contextlib
 import functools
 
 import tensorflow as tf
+from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
+
+try:  # Private API: the per-thread options TensorFlow sends with every function call.
+    from tensorflow.python.eager import context as _eager_context
+except ImportError:  # pragma: no cover - a TensorFlow without it runs with its defaults
+    _eager_context = None
 
 from gan_estimators._networks import clip_targets, has_batch_norm
 
@@ -35,6 +49,58 @@ STEP_KEYS = (
     "critic_grad_norm",
     "generator_grad_norm",
 )
+
+
+#: Grappler passes switched off for the train step: on CPU they leave this graph as it is
+#: (layout, memory, loop, shape, implementation selection, mixed precision) yet cost
+#: graph-optimisation time on the first call.
+_SKIPPED_PASSES = (
+    "layout_optimizer",
+    "shape_optimization",
+    "loop_optimization",
+    "implementation_selector",
+    "auto_mixed_precision",
+)
+
+
+def lean_call_options():
+    """Function-call options with a leaner Grappler configuration.
+
+    One optimisation round instead of two and no passes that leave this graph unchanged
+    on CPU; the passes that shrink the graph or fuse operations (pruning, common
+    subexpressions, constant folding, arithmetic, dependencies, the remapper's
+    convolution + bias fusion) still run.  Built from the options the current thread would
+    use anyway, so thread-pool sizes and device placement set by the user or by
+    :mod:`gan_estimators._parallel` are kept.  Returns None when this TensorFlow does not
+    expose them, in which case the step runs with TensorFlow's defaults.
+    """
+    try:
+        current = _eager_context.context().function_call_options
+        config = config_pb2.ConfigProto.FromString(current.config_proto_serialized)
+    except Exception:  # any change of the private API: keep the defaults
+        return None
+    rewrite = config.graph_options.rewrite_options
+    for name in _SKIPPED_PASSES:
+        setattr(rewrite, name, rewriter_config_pb2.RewriterConfig.OFF)
+    rewrite.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
+    # The second round found nothing left to do (measured), at a quarter of the cost.
+    rewrite.meta_optimizer_iterations = rewriter_config_pb2.RewriterConfig.ONE
+    return _eager_context.FunctionCallOptions(config_proto=config)
+
+
+@contextlib.contextmanager
+def _call_options(options):
+    """Use ``options`` for the function calls of this thread inside the block."""
+    if options is None:
+        yield
+        return
+    local = _eager_context.context()._thread_local_data
+    saved = local.function_call_options
+    local.function_call_options = options
+    try:
+        yield
+    finally:
+        local.function_call_options = saved
 
 
 class GANTrainer:
@@ -106,6 +172,8 @@ class GANTrainer:
         self._generator_fn = tf.function(
             functools.partial(GANTrainer._generator_phase, self), **options
         )
+        # Built at the first call, from the calling thread's options at that time.
+        self._call_options = None
 
     def reseed(self, seed):
         """Restart the random stream (used when training resumes)."""
@@ -188,7 +256,7 @@ class GANTrainer:
     def _iteration(self, data):
         critic_loss, real, fake, penalty, critic_norm = self._critic_phase(data)
         generator_loss, generator_norm = self._generator_phase()
-        return {
+        values = {
             "critic_loss": critic_loss,
             "critic_real": real,
             "critic_fake": fake,
@@ -197,6 +265,8 @@ class GANTrainer:
             "critic_grad_norm": critic_norm,
             "generator_grad_norm": generator_norm,
         }
+        # One vector: the training loop fetches an iteration's numbers in one transfer.
+        return tf.stack([values[key] for key in STEP_KEYS])
 
     # -- public entry points ---------------------------------------------------------------
 
@@ -210,12 +280,23 @@ class GANTrainer:
             ``n_critic`` updates, generator values over its ``n_gen`` updates), keyed as
             :data:`STEP_KEYS`.
         """
-        return self._iteration_fn(data)
+        return dict(zip(STEP_KEYS, tf.unstack(self._call(self._iteration_fn, data)), strict=True))
+
+    def iteration_values(self, data):
+        """Like calling the trainer, but return the values as Python floats, in
+        :data:`STEP_KEYS` order, fetched from the device in one transfer."""
+        return self._call(self._iteration_fn, data).numpy().tolist()
 
     def critic_step(self, data):
         """Run only the ``n_critic`` critic updates of an iteration (for tests/diagnosis)."""
-        return self._critic_fn(data)
+        return self._call(self._critic_fn, data)
 
     def generator_step(self):
         """Run only the ``n_gen`` generator updates of an iteration (for tests/diagnosis)."""
-        return self._generator_fn()
+        return self._call(self._generator_fn)
+
+    def _call(self, function, *args):
+        if self._call_options is None:
+            self._call_options = lean_call_options() or False
+        with _call_options(self._call_options or None):
+            return function(*args)

@@ -782,7 +782,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         diverged = False
         try:
             while budget is None or done < budget:
-                values = {k: float(v) for k, v in trainer(data).items()}
+                values = dict(zip(STEP_KEYS, trainer.iteration_values(data), strict=True))
                 done += 1
                 self.n_steps_ += 1
                 elapsed = time.perf_counter() - start
