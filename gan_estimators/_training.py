@@ -166,7 +166,9 @@ class GANTrainer:
         # warning on a function's code object, so every trainer of a long search would
         # count as retracing one function; a partial is keyed on itself.
         # reduce_retracing: continuing on a training set of another size reuses the graph.
-        options = {"jit_compile": jit_compile, "reduce_retracing": True}
+        # autograph=False: the step has no Python control flow on tensors (the one loop is
+        # an explicit tf.while_loop), so converting its code would only add tracing time.
+        options = {"jit_compile": jit_compile, "reduce_retracing": True, "autograph": False}
         self._iteration_fn = tf.function(functools.partial(GANTrainer._iteration, self), **options)
         self._critic_fn = tf.function(functools.partial(GANTrainer._critic_phase, self), **options)
         self._generator_fn = tf.function(
@@ -233,10 +235,17 @@ class GANTrainer:
         """
         if times == 1:
             return [tf.cast(v, tf.float32) for v in update()]
-        sums = [tf.constant(0.0)] * n_values
-        for _ in tf.range(times):
+
+        def body(i, *sums):
             values = update()
-            sums = [s + tf.cast(v, tf.float32) for s, v in zip(sums, values, strict=True)]
+            return (i + 1, *(s + tf.cast(v, tf.float32) for s, v in zip(sums, values, strict=True)))
+
+        _, *sums = tf.while_loop(
+            lambda i, *_: i < times,
+            body,
+            (tf.constant(0), *[tf.constant(0.0)] * n_values),
+            maximum_iterations=times,
+        )
         return [s / times for s in sums]
 
     def _critic_phase(self, data):
