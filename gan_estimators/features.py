@@ -631,6 +631,10 @@ class UnsavedFeatureMap(FeatureMap):
         self.description = description
 
     def _fit(self, X):
+        self.raise_not_saved()
+
+    def raise_not_saved(self):
+        """Raise the ValueError that says what is missing and how to restore it."""
         what = f" ({self.description})" if self.description else ""
         raise ValueError(
             f"This estimator's feature_map{what} was not saved: save() cannot store a "

@@ -36,6 +36,7 @@ from gan_estimators._sample_quality import GenerativeScoreMixin
 from gan_estimators._training import STEP_KEYS, GANTrainer
 from gan_estimators._validation import validate_training_data
 from gan_estimators.diagnostics import DiagnosticsReport
+from gan_estimators.features import UnsavedFeatureMap
 
 __all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGANEstimator"]
 
@@ -698,6 +699,9 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         # _fit_context skips validation for a fitted partial_fit; parameters may have
         # been changed since, so always validate.
         self._validate_params()
+        if isinstance(self.feature_map, UnsavedFeatureMap):
+            # Its fit would fail at the end of training; fail before it instead.
+            self.feature_map.raise_not_saved()
         X = validate_training_data(self, X, reset=not resume)
         if resume:
             self._check_layout(X)

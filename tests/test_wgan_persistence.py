@@ -312,6 +312,12 @@ def test_a_user_feature_function_is_not_saved_and_load_says_how_to_restore_it(
     X = _table(24)
     with pytest.raises(ValueError, match=r"first_two_columns\) was not saved.*load\(path, feat"):
         loaded.score(X)
+    # Training more would lose the feature map too: refused before any step is trained.
+    steps = loaded.n_steps_
+    for train in (loaded.partial_fit, loaded.fit):
+        with pytest.raises(ValueError, match=r"first_two_columns\) was not saved"):
+            train(X)
+        assert loaded.n_steps_ == steps
 
     # Passed again, the function scores exactly as before (it learns nothing from data).
     restored = WGANEstimator.load(tmp_path / "f", feature_map=first_two_columns)
