@@ -47,8 +47,8 @@ DEMO_BUDGETS = {
     "default": {
         "population": 4,
         "generations": 3,
-        "steps": 40,
-        "final_steps": 300,
+        "steps": 150,
+        "final_steps": 1000,
         "n_jobs": 2,
         "candidate_time": 40.0,
         "final_time": 60.0,
@@ -187,7 +187,7 @@ def _add_search_options(parser, *, defaults):
         "--space",
         choices=SPACES,
         default="defaults",
-        help="'defaults': the reference genes on top of the package defaults (WGAN-GP, Adam; "
+        help="'defaults': the reference genes on top of the package defaults (a GAN with Adam; "
         "no clip gene, learning rate around the default); 'reference': "
         "WGANEstimator.reference() with reference_space(), the specification's "
         "weight-clipping WGAN (default: defaults)",
@@ -693,13 +693,13 @@ def make_search(
     Parameters
     ----------
     space : {"defaults", "reference"}, default="defaults"
-        ``"defaults"``: a ``WGANEstimator()`` with the package defaults (a WGAN with gradient
-        penalty and Adam) evolved over the genes of :func:`~gan_estimators.reference_space`
+        ``"defaults"``: a ``WGANEstimator()`` with the package defaults (a non-saturating GAN
+        with Adam) evolved over the genes of :func:`~gan_estimators.reference_space`
         that change it.  ``clip_value`` is dropped when the loss does not clip weights (a gene
         that changes nothing would only make the search retrain identical models), and the
-        learning rate is decoded over ``[lr / 20, 5 lr]`` (log scale) around the default
+        learning rate is decoded over ``[lr / 10, 5 lr]`` (log scale) around the default
         ``lr``, because the reference range, 1e-8 to 1e-4, was made for RMSprop on a clipped
-        critic: below 1e-5 Adam leaves the networks untrained in any short budget.
+        critic: below about 5e-5 Adam leaves the networks untrained in any short budget.
         ``"reference"``: ``WGANEstimator.reference()`` with the whole ``reference_space()``,
         the specification's weight-clipping WGAN search, which barely learns in short budgets.
     population, generations : int
@@ -743,7 +743,7 @@ def make_search(
         if estimator.loss != "wgan":
             genes.pop("clip_value")
         lr = float(estimator.learning_rate)
-        genes["learning_rate"] = Real(lr / 20, lr * 5, log=True)
+        genes["learning_rate"] = Real(lr / 10, lr * 5, log=True)
     if cv == 1:
         splitter = ShuffleSplit(n_splits=1, test_size=HOLDOUT_FRACTION, random_state=random_state)
     else:
