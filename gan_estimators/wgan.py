@@ -42,9 +42,10 @@ __all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGANEstimator"]
 
 #: Default hyperparameters, in one place so they can be tuned by measured sample quality.
 #: Chosen by sample quality per second of CPU training (``bench/time_to_quality.py``, MNIST
-#: digit 5): a non-saturating GAN with one critic update per iteration and Adam at 5e-4 reached
-#: a lower FD at every budget than the WGAN-GP recipe (5 critic updates, Adam 2e-4), whose
-#: iterations cost about five times as much and improve the samples less each.
+#: digit 5 and Fashion-MNIST sneakers, 30/60/150 s): a non-saturating GAN with one critic update
+#: per iteration and Adam at 5e-4 reached a lower FD at every budget than the WGAN-GP recipe
+#: (5 critic updates, Adam 2e-4), whose iterations cost about four times as much without
+#: learning faster per iteration (figures in the training guide).
 DEFAULTS = {
     "loss": "gan",
     "latent_dim": 64,
