@@ -125,6 +125,14 @@ class GANTrainer:
     seed : int
         Seed of the ``tf.random.Generator`` drawing batches, latent vectors, penalty
         interpolation factors and label noise.
+    average_generator : keras.Model or None, default=None
+        A copy of ``generator`` whose weights (BatchNorm statistics included) track an
+        exponential moving average of the generator's after every iteration; None keeps no
+        average.
+    average_decay : float, default=0.99
+        Decay of that average.  It warms up as ``min(average_decay, (1 + t) / (10 + t))``
+        with ``t`` the generator optimizer's update count, so the first iterations are not
+        anchored to the random initial weights and a resumed fit continues the schedule.
     jit_compile : bool, default=False
         Compile the iteration with XLA.
     """
@@ -142,6 +150,8 @@ class GANTrainer:
         n_critic,
         n_gen,
         seed,
+        average_generator=None,
+        average_decay=0.99,
         jit_compile=False,
     ):
         self.generator = generator
@@ -154,6 +164,8 @@ class GANTrainer:
         self.n_critic = int(n_critic)
         self.n_gen = int(n_gen)
         self.rng = tf.random.Generator.from_seed(int(seed))
+        self.average_generator = average_generator
+        self.average_decay = float(average_decay)
         for optimizer, model in (
             (generator_optimizer, generator),
             (critic_optimizer, critic),
@@ -263,9 +275,19 @@ class GANTrainer:
         self._restore(frozen, saved)
         return values
 
+    def _update_average(self):
+        updates = tf.cast(self.generator_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.average_decay, (1.0 + updates) / (10.0 + updates))
+        for average, weight in zip(
+            self.average_generator.weights, self.generator.weights, strict=True
+        ):
+            average.assign(decay * average + (1.0 - decay) * weight)
+
     def _iteration(self, data):
         critic_loss, real, fake, penalty, critic_norm = self._critic_phase(data)
         generator_loss, generator_norm = self._generator_phase()
+        if self.average_generator is not None:
+            self._update_average()
         values = {
             "critic_loss": critic_loss,
             "critic_real": real,

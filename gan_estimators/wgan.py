@@ -62,6 +62,7 @@ DEFAULTS = {
     "optimizer": "adam",
     "beta_1": 0.5,
     "beta_2": 0.9,
+    "ema_decay": 0.99,
     "batch_size": 64,
     "n_steps": 500,
     "epochs": None,
@@ -88,6 +89,7 @@ REFERENCE_PARAMS = {
     "clip_value": 0.01,
     "learning_rate": 5e-5,
     "optimizer": "rmsprop",
+    "ema_decay": None,
     "batch_size": 64,
     "network": "conv",
     "generator_activation": "leaky_relu",
@@ -109,7 +111,7 @@ _STRUCTURAL_PARAMS = (
 _SAVE_FORMAT = "gan_estimators.WGANEstimator"
 # 2: estimator.json also holds feature_map_ (state; arrays in arrays.npz) and diagnostics_;
 # a feature_map parameter save() cannot store is a marker.  Version-1 folders still load.
-_SAVE_VERSION = 2
+_SAVE_VERSION = 3
 _FEATURE_MAP_PREFIX = "feature_map__"
 _SAMPLE_BATCH = 1024
 
@@ -180,6 +182,15 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         Optimizer of both networks (each network has its own instance and state).
     beta_1, beta_2 : float, default=0.5, 0.9
         Adam's moment decay rates, in [0, 1) (ignored by the other optimizers).
+    ema_decay : float or None, default=0.99
+        Decay, in (0, 1), of an exponential moving average of the generator's weights
+        (BatchNorm statistics included), updated after every generator iteration and used by
+        ``sample`` and ``score`` (``generator_ema_``); None samples with the last weights
+        instead.  Averaging cancels much of the step-to-step noise of adversarial training:
+        on MNIST digit 5, 60 s of training with the other defaults reached a Fréchet
+        distance of 5.1 with the average and 6.9 without (``bench/time_to_quality.py``).
+        The decay warms up as ``min(ema_decay, (1 + t) / (10 + t))`` over the first
+        updates ``t``, so the average soon forgets the random initial weights.
     batch_size : int, default=64
         Samples per critic / generator update.  Clamped, with a warning, to the number
         of training samples.
@@ -227,7 +238,11 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
     Attributes
     ----------
     generator_ : keras.Model
-        The generator, mapping ``(batch, latent_dim)`` to data scaled to [-1, 1].
+        The generator being trained, mapping ``(batch, latent_dim)`` to data scaled to
+        [-1, 1].
+    generator_ema_ : keras.Model
+        A copy of ``generator_`` holding the moving average of its weights; ``sample`` and
+        ``score`` use it.  Only set when ``ema_decay`` is not None.
     critic_ : keras.Model
         The critic (or discriminator for ``loss="gan"``).
     generator_optimizer_, critic_optimizer_ : object
@@ -297,6 +312,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "n_steps": [Interval(Integral, 1, None, closed="left"), None],
         "epochs": [Interval(Real, 0, None, closed="neither"), None],
@@ -331,6 +347,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         optimizer=DEFAULTS["optimizer"],
         beta_1=DEFAULTS["beta_1"],
         beta_2=DEFAULTS["beta_2"],
+        ema_decay=DEFAULTS["ema_decay"],
         batch_size=DEFAULTS["batch_size"],
         n_steps=DEFAULTS["n_steps"],
         epochs=DEFAULTS["epochs"],
@@ -360,6 +377,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         self.optimizer = optimizer
         self.beta_1 = beta_1
         self.beta_2 = beta_2
+        self.ema_decay = ema_decay
         self.batch_size = batch_size
         self.n_steps = n_steps
         self.epochs = epochs
@@ -553,6 +571,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             int(batch_size),
             int(self.n_critic),
             int(self.n_gen),
+            None if self.ema_decay is None else float(self.ema_decay),
         )
         trainer = getattr(self, "_trainer", None)
         if trainer is None or getattr(self, "_trainer_key", None) != key:
@@ -573,6 +592,8 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
                 n_critic=int(self.n_critic),
                 n_gen=int(self.n_gen),
                 seed=0,
+                average_generator=getattr(self, "generator_ema_", None),
+                average_decay=1.0 if self.ema_decay is None else float(self.ema_decay),
             )
             self._trainer, self._trainer_key = trainer, key
         return trainer
@@ -581,6 +602,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         """Drop networks, optimizers and compiled functions of a previous fit."""
         for name in (
             "generator_",
+            "generator_ema_",
             "critic_",
             "generator_optimizer_",
             "critic_optimizer_",
@@ -746,6 +768,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         self.batch_size_ = batch_size
 
         self._ensure_optimizers(settings)
+        self._ensure_average()
         trainer = self._get_trainer(settings, batch_size)
         # A stream per (fit seed, iterations done): resumed training does not replay the
         # batches and noise of earlier calls.
@@ -764,6 +787,27 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         else:
             self._fit_sample_quality(X)
         return self
+
+    def _ensure_average(self):
+        """Create or drop ``generator_ema_`` to match ``ema_decay``.
+
+        A fit continued with ``ema_decay`` newly set starts the average from the current
+        weights; one continued with ``ema_decay=None`` drops it.
+        """
+        if self.ema_decay is None:
+            if self.__dict__.pop("generator_ema_", None) is not None:
+                self._trainer = None
+            return
+        if getattr(self, "generator_ema_", None) is None:
+            average = keras.models.clone_model(self.generator_)
+            average.set_weights(self.generator_.get_weights())
+            average.trainable = False
+            self.generator_ema_ = average
+            self._trainer = None
+
+    def _sampling_generator(self):
+        average = getattr(self, "generator_ema_", None)
+        return self.generator_ if average is None else average
 
     def _iteration_budget(self, n_samples, batch_size):
         limits = []
@@ -828,7 +872,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         """Generate ``n`` samples shaped and scaled like the training data.
 
         The generator runs in inference mode (BatchNorm moving statistics, no dropout),
-        in batches.
+        in batches, with the averaged weights of ``generator_ema_`` when there are any.
 
         Parameters
         ----------
@@ -849,14 +893,15 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             raise ValueError(f"n must be a non-negative integer; got {n!r}.")
         z = _numpy_rng(random_state).standard_normal((int(n), int(self.latent_dim)))
         z = z.astype(np.float32)
+        generator = self._sampling_generator()
         chunks = [
-            np.asarray(self.generator_(z[i : i + _SAMPLE_BATCH], training=False))
+            np.asarray(generator(z[i : i + _SAMPLE_BATCH], training=False))
             for i in range(0, int(n), _SAMPLE_BATCH)
         ]
         generated = (
             np.concatenate(chunks)
             if chunks
-            else np.zeros((0, *self.generator_.output_shape[1:]), np.float32)
+            else np.zeros((0, *generator.output_shape[1:]), np.float32)
         )
         return self._unscale(generated)
 
@@ -936,15 +981,16 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         for name in self._RUNTIME_ATTRIBUTES:
             state.pop(name, None)
         if "generator_" in state:
-            state["generator_"] = model_to_bytes(self.generator_)
-            state["critic_"] = model_to_bytes(self.critic_)
+            for name in ("generator_", "generator_ema_", "critic_"):
+                if name in state:
+                    state[name] = model_to_bytes(state[name])
             state["_optimizer_states_"] = self._optimizer_states()
         return state
 
     def __setstate__(self, state):
         state = dict(state)
         optimizer_states = state.pop("_optimizer_states_", None)
-        for name in ("generator_", "critic_"):
+        for name in ("generator_", "generator_ema_", "critic_"):
             if isinstance(state.get(name), bytes):
                 state[name] = model_from_bytes(state[name])
         super().__setstate__(state)
@@ -969,7 +1015,8 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
     def save(self, path):
         """Save the fitted estimator to the folder ``path`` (created if needed).
 
-        The folder holds ``generator.keras`` and ``critic.keras`` (Keras's native format),
+        The folder holds ``generator.keras``, ``critic.keras`` and, with ``ema_decay`` set,
+        ``generator_ema.keras`` (Keras's native format),
         ``estimator.json`` (parameters, fitted attributes, ``history_``, ``diagnostics_`` and
         the fitted feature map's parameters) and ``arrays.npz`` (data range, optimizer states
         and the feature map's arrays) -- nothing that needs unpickling.  A loaded estimator
@@ -1048,6 +1095,8 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             json.dump(document, handle, indent=1)
         keras.saving.save_model(self.generator_, os.path.join(path, "generator.keras"))
         keras.saving.save_model(self.critic_, os.path.join(path, "critic.keras"))
+        if getattr(self, "generator_ema_", None) is not None:
+            keras.saving.save_model(self.generator_ema_, os.path.join(path, "generator_ema.keras"))
         arrays = {
             "data_min_": np.asarray(self.data_min_),
             "data_max_": np.asarray(self.data_max_),
@@ -1111,6 +1160,8 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             )
         encoded = dict(document["params"])
         encoded_feature_map = encoded.pop("feature_map", DEFAULTS["feature_map"])
+        # Folders of format 2 and older come from fits without a weight average.
+        encoded.setdefault("ema_decay", None)
         params = params_from_json(encoded)
         if feature_map is None:
             params["feature_map"] = feature_map_param_from_json(encoded_feature_map)
@@ -1164,6 +1215,9 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         estimator.critic_ = keras.saving.load_model(
             os.path.join(path, "critic.keras"), compile=False
         )
+        average_path = os.path.join(path, "generator_ema.keras")
+        if os.path.exists(average_path):
+            estimator.generator_ema_ = keras.saving.load_model(average_path, compile=False)
         estimator._restore_optimizers(states)
         if version < 2:
             warnings.warn(

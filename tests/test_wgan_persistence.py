@@ -67,6 +67,12 @@ def _same_fit(original, restored):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     for a, b in zip(original.critic_.weights, restored.critic_.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert hasattr(restored, "generator_ema_") == hasattr(original, "generator_ema_")
+    if hasattr(original, "generator_ema_"):
+        for a, b in zip(
+            original.generator_ema_.weights, restored.generator_ema_.weights, strict=True
+        ):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
     for name in ("generator_optimizer_", "critic_optimizer_"):
         for a, b in zip(
             getattr(original, name).get_state(), getattr(restored, name).get_state(), strict=True
@@ -139,6 +145,7 @@ def test_save_writes_plain_files_loadable_without_pickle(table_gan, tmp_path):
         "critic.keras",
         "estimator.json",
         "generator.keras",
+        "generator_ema.keras",
     ]
     document = json.loads((folder / "estimator.json").read_text())
     assert document["format"] == "gan_estimators.WGANEstimator"
@@ -152,6 +159,11 @@ def test_save_writes_plain_files_loadable_without_pickle(table_gan, tmp_path):
     np.testing.assert_array_equal(
         np.asarray(generator(z, training=False)),
         np.asarray(table_gan.generator_(z, training=False)),
+    )
+    average = keras.saving.load_model(folder / "generator_ema.keras", compile=False)
+    np.testing.assert_array_equal(
+        np.asarray(average(z, training=False)),
+        np.asarray(table_gan.generator_ema_(z, training=False)),
     )
     loaded = WGANEstimator.load(folder)
     assert isinstance(loaded.random_state, np.random.RandomState)
@@ -244,7 +256,7 @@ def test_diagnostics_with_evidence_survive_save_load(assessed_gan, tmp_path):
 def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
     assessed_gan.save(tmp_path / "saved")
     document = json.loads((tmp_path / "saved" / "estimator.json").read_text())
-    assert document["version"] == 2
+    assert document["version"] == 3
     assert document["params"]["feature_map"]["__feature_map__"] == "StandardizedFeatures"
     assert document["feature_map_"]["class"] == "StandardizedFeatures"
     assert document["diagnostics_"]["mode_collapse"]["flagged"] is not None
@@ -268,8 +280,20 @@ def _rewrite_as_version_1(folder):
     np.savez(folder / "arrays.npz", **kept)
 
 
-def test_version_1_folders_still_load(image_gan, tmp_path):
+@pytest.fixture(scope="module")
+def unaveraged_image_gan():
+    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
+    return WGANEstimator(
+        n_filters=4, latent_dim=6, n_steps=2, batch_size=16, ema_decay=None, random_state=0
+    ).fit(X)
+
+
+def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
+    image_gan = unaveraged_image_gan  # format 1 predates the weight average
     image_gan.save(tmp_path / "v1")
+    document = json.loads((tmp_path / "v1" / "estimator.json").read_text())
+    del document["params"]["ema_decay"]
+    (tmp_path / "v1" / "estimator.json").write_text(json.dumps(document))
     _rewrite_as_version_1(tmp_path / "v1")
     with pytest.warns(UserWarning, match="older gan_estimators"):
         loaded = WGANEstimator.load(tmp_path / "v1")
@@ -281,6 +305,25 @@ def test_version_1_folders_still_load(image_gan, tmp_path):
     # As version 1 documented: score() fits the default feature map on the scored data.
     X = np.random.default_rng(7).uniform(0, 16, size=(24, 9, 7))
     assert math.isfinite(loaded.score(X))
+
+
+def test_version_2_folders_load_without_a_weight_average(image_gan, tmp_path):
+    image_gan.save(tmp_path / "v2")
+    document = json.loads((tmp_path / "v2" / "estimator.json").read_text())
+    document["version"] = 2
+    del document["params"]["ema_decay"]
+    (tmp_path / "v2" / "estimator.json").write_text(json.dumps(document))
+    (tmp_path / "v2" / "generator_ema.keras").unlink()
+
+    loaded = WGANEstimator.load(tmp_path / "v2")
+    assert loaded.ema_decay is None and not hasattr(loaded, "generator_ema_")
+    # It samples with the trained generator's own weights, as format 2 did.
+    z = np.random.RandomState(1).standard_normal((5, image_gan.latent_dim)).astype(np.float32)
+    np.testing.assert_allclose(
+        loaded.sample(5, random_state=1),
+        image_gan._unscale(np.asarray(image_gan.generator_(z, training=False))),
+        rtol=1e-6,
+    )
 
 
 def test_newer_format_versions_are_refused(image_gan, tmp_path):

@@ -432,6 +432,78 @@ def test_data_range_of_the_first_fit_is_kept_when_continuing():
     np.testing.assert_array_equal(gan.data_min_, low)
 
 
+# ------------------------------------------------------------------ weight average
+
+
+def _unscaled_generator_output(gan, generator, n, seed):
+    z = np.random.RandomState(seed).standard_normal((n, gan.latent_dim)).astype(np.float32)
+    return gan._unscale(np.asarray(generator(z, training=False)))
+
+
+def test_generator_average_follows_the_warm_up_rule_every_iteration():
+    trainer, data = _trainer("gan", n_critic=1)
+    average = keras.models.clone_model(trainer.generator)
+    average.set_weights(trainer.generator.get_weights())
+    trainer.average_generator, trainer.average_decay = average, 0.5
+    expected = [w.copy() for w in trainer.generator.get_weights()]
+    for t in (1, 2, 3, 20):
+        while int(trainer.generator_optimizer.iterations.numpy()) < t:
+            trainer(data)
+            updates = int(trainer.generator_optimizer.iterations.numpy())
+            decay = min(0.5, (1 + updates) / (10 + updates))
+            expected = [
+                decay * e + (1 - decay) * w
+                for e, w in zip(expected, trainer.generator.get_weights(), strict=True)
+            ]
+    for e, a in zip(expected, average.get_weights(), strict=True):
+        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+    assert not all(
+        np.allclose(a, w)
+        for a, w in zip(average.get_weights(), trainer.generator.get_weights(), strict=True)
+    )
+
+
+def test_sample_uses_the_averaged_generator_and_none_turns_it_off():
+    X = _blobs()
+    averaged = WGANEstimator(n_steps=5, batch_size=16, n_filters=2, random_state=0).fit(X)
+    assert averaged.ema_decay == 0.99 and averaged.generator_ema_ is not averaged.generator_
+    np.testing.assert_allclose(
+        averaged.sample(7, random_state=2),
+        _unscaled_generator_output(averaged, averaged.generator_ema_, 7, 2),
+        rtol=1e-6,
+    )
+    assert not np.allclose(
+        averaged.sample(7, random_state=2),
+        _unscaled_generator_output(averaged, averaged.generator_, 7, 2),
+    )
+
+    last = WGANEstimator(n_steps=5, batch_size=16, n_filters=2, ema_decay=None, random_state=0)
+    last.fit(X)
+    assert not hasattr(last, "generator_ema_")
+    np.testing.assert_allclose(
+        last.sample(7, random_state=2),
+        _unscaled_generator_output(last, last.generator_, 7, 2),
+        rtol=1e-6,
+    )
+    # The average changes only what is sampled, not how the networks train.
+    assert last.history_["generator_loss"] == averaged.history_["generator_loss"]
+
+
+def test_continuing_a_fit_starts_or_drops_the_average():
+    X = _blobs()
+    gan = WGANEstimator(n_steps=3, batch_size=16, n_filters=2, ema_decay=None, random_state=0)
+    gan.fit(X)
+    gan.set_params(ema_decay=0.9).partial_fit(X)
+    assert gan.n_steps_ == 6 and hasattr(gan, "generator_ema_")
+    gan.set_params(ema_decay=None).partial_fit(X)
+    assert not hasattr(gan, "generator_ema_")
+    np.testing.assert_allclose(
+        gan.sample(4, random_state=0),
+        _unscaled_generator_output(gan, gan.generator_, 4, 0),
+        rtol=1e-6,
+    )
+
+
 # ------------------------------------------------------------------ randomness
 
 

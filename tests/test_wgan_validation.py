@@ -70,6 +70,7 @@ BAD_PARAMS = {
     "optimizer": "adagrad",
     "beta_1": 1.0,
     "beta_2": -0.1,
+    "ema_decay": 1.0,
     "batch_size": 0,
     "n_steps": 0,
     "epochs": -1,
