@@ -48,7 +48,7 @@ __all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGANEstimator"]
 #: learning faster per iteration (figures in the training guide).
 DEFAULTS = {
     "loss": "gan",
-    "latent_dim": 64,
+    "latent_dim": 128,
     "n_filters": 32,
     "alpha": 0.2,
     "n_critic": 1,
@@ -68,7 +68,7 @@ DEFAULTS = {
     "epochs": None,
     "max_time": None,
     "network": "auto",
-    "generator_activation": "leaky_relu",
+    "generator_activation": "relu",
     "critic_norm": "auto",
     "dropout": 0.0,
     "init_std": 0.02,
@@ -151,7 +151,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         and biases to ``[-clip_value, clip_value]`` after every critic update (Arjovsky et
         al. 2017); ``"gan"``: vanilla binary cross-entropy GAN (sigmoid discriminator),
         optionally with ``label_noise``.
-    latent_dim : int, default=64
+    latent_dim : int, default=128
         Size of the latent vector ``z ~ N(0, I)``.
     n_filters : int, default=32
         Base filter count ``F`` of the convolutional networks (generator convolutions
@@ -209,7 +209,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         multiple of 4 inside the networks; any channel count); ``"mlp"``: a two-hidden-layer
         MLP pair (images are flattened); ``"auto"``: ``"conv"`` for image input, ``"mlp"``
         for 2-D input.
-    generator_activation : {"leaky_relu", "relu"}, default="leaky_relu"
+    generator_activation : {"leaky_relu", "relu"}, default="relu"
         Hidden activation of the generator (LeakyReLU uses ``alpha``).
     critic_norm : {"auto", "batch", "layer", "none"}, default="auto"
         Normalisation in the critic.  ``"auto"``: for the convolutional critic, BatchNorm
