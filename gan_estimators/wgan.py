@@ -110,7 +110,8 @@ _STRUCTURAL_PARAMS = (
 
 _SAVE_FORMAT = "gan_estimators.WGANEstimator"
 # 2: estimator.json also holds feature_map_ (state; arrays in arrays.npz) and diagnostics_;
-# a feature_map parameter save() cannot store is a marker.  Version-1 folders still load.
+# a feature_map parameter save() cannot store is a marker.  3: generator_ema.keras holds the
+# averaged generator when ema_decay is set.  Older folders still load.
 _SAVE_VERSION = 3
 _FEATURE_MAP_PREFIX = "feature_map__"
 _SAMPLE_BATCH = 1024
