@@ -269,15 +269,19 @@ def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
     assert loaded.feature_map.get_params() == assessed_gan.feature_map.get_params()
 
 
-def _rewrite_as_version_1(folder):
-    """Turn a saved folder into what gan_estimators wrote before format version 2."""
+def _rewrite_as_version(folder, version):
+    """Turn a saved folder into what gan_estimators wrote in an older format ``version``."""
     document = json.loads((folder / "estimator.json").read_text())
-    document["version"] = 1
-    del document["feature_map_"], document["diagnostics_"]
+    document["version"] = version
+    # Format 3 added the weight average (the parameter and generator_ema.keras).
+    del document["params"]["ema_decay"]
+    (folder / "generator_ema.keras").unlink(missing_ok=True)
+    if version < 2:
+        del document["feature_map_"], document["diagnostics_"]
+        with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
+            kept = {k: arrays[k] for k in arrays.files if not k.startswith("feature_map__")}
+        np.savez(folder / "arrays.npz", **kept)
     (folder / "estimator.json").write_text(json.dumps(document))
-    with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
-        kept = {k: arrays[k] for k in arrays.files if not k.startswith("feature_map__")}
-    np.savez(folder / "arrays.npz", **kept)
 
 
 @pytest.fixture(scope="module")
@@ -291,10 +295,7 @@ def unaveraged_image_gan():
 def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
     image_gan = unaveraged_image_gan  # format 1 predates the weight average
     image_gan.save(tmp_path / "v1")
-    document = json.loads((tmp_path / "v1" / "estimator.json").read_text())
-    del document["params"]["ema_decay"]
-    (tmp_path / "v1" / "estimator.json").write_text(json.dumps(document))
-    _rewrite_as_version_1(tmp_path / "v1")
+    _rewrite_as_version(tmp_path / "v1", 1)
     with pytest.warns(UserWarning, match="older gan_estimators"):
         loaded = WGANEstimator.load(tmp_path / "v1")
     _same_fit(image_gan, loaded)
@@ -309,11 +310,8 @@ def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
 
 def test_version_2_folders_load_without_a_weight_average(image_gan, tmp_path):
     image_gan.save(tmp_path / "v2")
-    document = json.loads((tmp_path / "v2" / "estimator.json").read_text())
-    document["version"] = 2
-    del document["params"]["ema_decay"]
-    (tmp_path / "v2" / "estimator.json").write_text(json.dumps(document))
-    (tmp_path / "v2" / "generator_ema.keras").unlink()
+    assert (tmp_path / "v2" / "generator_ema.keras").exists()
+    _rewrite_as_version(tmp_path / "v2", 2)
 
     loaded = WGANEstimator.load(tmp_path / "v2")
     assert loaded.ema_decay is None and not hasattr(loaded, "generator_ema_")
