@@ -260,6 +260,7 @@ def _add_estimator_options(parser):
     group.add_argument("--loss", choices=("wgan-gp", "wgan", "gan"))
     group.add_argument("--latent-dim", type=_positive_int, metavar="N")
     group.add_argument("--n-filters", type=_positive_int, metavar="N")
+    group.add_argument("--critic-width", type=_positive_float, metavar="RATIO")
     group.add_argument("--alpha", type=float, metavar="SLOPE")
     group.add_argument("--n-critic", type=_positive_int, metavar="N")
     group.add_argument("--n-gen", type=_positive_int, metavar="N")
@@ -279,6 +280,7 @@ _ESTIMATOR_OPTIONS = (
     "loss",
     "latent_dim",
     "n_filters",
+    "critic_width",
     "alpha",
     "n_critic",
     "n_gen",

@@ -50,6 +50,7 @@ DEFAULTS = {
     "loss": "gan",
     "latent_dim": 128,
     "n_filters": 32,
+    "critic_width": 2.0,
     "alpha": 0.2,
     "n_critic": 1,
     "n_gen": 1,
@@ -83,6 +84,7 @@ REFERENCE_PARAMS = {
     "loss": "wgan",
     "latent_dim": 100,
     "n_filters": 64,
+    "critic_width": 1.0,
     "alpha": 0.2,
     "n_critic": 5,
     "n_gen": 1,
@@ -102,6 +104,7 @@ REFERENCE_PARAMS = {
 _STRUCTURAL_PARAMS = (
     "latent_dim",
     "n_filters",
+    "critic_width",
     "alpha",
     "generator_activation",
     "dropout",
@@ -111,8 +114,9 @@ _STRUCTURAL_PARAMS = (
 _SAVE_FORMAT = "gan_estimators.WGANEstimator"
 # 2: estimator.json also holds feature_map_ (state; arrays in arrays.npz) and diagnostics_;
 # a feature_map parameter save() cannot store is a marker.  3: generator_ema.keras holds the
-# averaged generator when ema_decay is set.  Older folders still load.
-_SAVE_VERSION = 3
+# averaged generator when ema_decay is set.  4: critic_width (older folders: 1.0).  Older
+# folders still load.
+_SAVE_VERSION = 4
 _FEATURE_MAP_PREFIX = "feature_map__"
 _SAMPLE_BATCH = 1024
 
@@ -155,9 +159,18 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
     latent_dim : int, default=128
         Size of the latent vector ``z ~ N(0, I)``.
     n_filters : int, default=32
-        Base filter count ``F`` of the convolutional networks (generator convolutions
-        ``F`` and ``F/2``, critic convolutions ``F/4, F/2, F, 2F``); the MLP networks use
-        ``4·F`` hidden units.
+        Base filter count ``F`` of the generator (convolutions ``F`` and ``F/2``; ``4·F``
+        hidden units in the MLP) and, through ``critic_width``, of the critic (convolutions
+        ``C/4, C/2, C, 2C`` with ``C = round(critic_width · F)``; ``4·C`` hidden units in the
+        MLP).
+    critic_width : float, default=2.0
+        Width of the critic relative to the generator: the critic is built with base filter
+        count ``round(critic_width · F)`` (at least 1), the generator with ``F``.  The critic
+        is the cheap network of the pair (at ``F = 32`` on 28×28 images it costs about a
+        tenth of the generator's multiply-adds), so widening it buys a sharper training
+        signal for little time: on Fashion-MNIST class 7, 60 s of training reached a
+        Fréchet distance of 5.3 with 2.0 against 7.5 with 1.0, in 17% fewer iterations
+        (``bench/time_to_quality.py``).  1.0 is the reference architecture.
     alpha : float, default=0.2
         Negative slope of the LeakyReLU activations, in [0, 1]: every LeakyReLU of the
         critic, and the generator's when ``generator_activation="leaky_relu"``.
@@ -301,6 +314,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         "loss": [StrOptions({"wgan-gp", "wgan", "gan"})],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_filters": [Interval(Integral, 1, None, closed="left")],
+        "critic_width": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "n_critic": [Interval(Integral, 1, None, closed="left")],
         "n_gen": [Interval(Integral, 1, None, closed="left")],
@@ -336,6 +350,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         *,
         latent_dim=DEFAULTS["latent_dim"],
         n_filters=DEFAULTS["n_filters"],
+        critic_width=DEFAULTS["critic_width"],
         alpha=DEFAULTS["alpha"],
         n_critic=DEFAULTS["n_critic"],
         n_gen=DEFAULTS["n_gen"],
@@ -366,6 +381,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         self.loss = loss
         self.latent_dim = latent_dim
         self.n_filters = n_filters
+        self.critic_width = critic_width
         self.alpha = alpha
         self.n_critic = n_critic
         self.n_gen = n_gen
@@ -497,6 +513,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         init_std = None if self.init_std is None else float(self.init_std)
         common = {"alpha": float(self.alpha), "init_std": init_std}
         g_seed, c_seed = _derive_seed(seed, 1), _derive_seed(seed, 2)
+        critic_filters = max(1, round(float(self.critic_width) * int(self.n_filters)))
         if settings["network"] == "conv":
             generator = _networks.build_conv_generator(
                 data_shape,
@@ -508,7 +525,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             )
             critic = _networks.build_conv_critic(
                 data_shape,
-                int(self.n_filters),
+                critic_filters,
                 norm=settings["critic_norm"],
                 dropout=float(self.dropout),
                 output_activation=output_activation,
@@ -529,7 +546,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             )
             critic = _networks.build_mlp_critic(
                 n_features,
-                int(self.n_filters),
+                critic_filters,
                 norm=settings["critic_norm"],
                 dropout=float(self.dropout),
                 output_activation=output_activation,
@@ -1161,8 +1178,10 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
             )
         encoded = dict(document["params"])
         encoded_feature_map = encoded.pop("feature_map", DEFAULTS["feature_map"])
-        # Folders of format 2 and older come from fits without a weight average.
+        # Folders of format 2 and older come from fits without a weight average, and of
+        # format 3 and older from critics as wide as their generator.
         encoded.setdefault("ema_decay", None)
+        encoded.setdefault("critic_width", 1.0)
         params = params_from_json(encoded)
         if feature_map is None:
             params["feature_map"] = feature_map_param_from_json(encoded_feature_map)
@@ -1181,7 +1200,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         estimator._layout_ = fitted["layout"]
         estimator._input_ndim_ = fitted["input_ndim"]
         estimator._seed_ = fitted["seed"]
-        estimator._structure_ = fitted["structure"]
+        estimator._structure_ = {"critic_width": 1.0, **fitted["structure"]}
         if "image_shape_" in fitted:
             estimator.image_shape_ = tuple(fitted["image_shape_"])
         if "n_features_in_" in fitted:

@@ -259,3 +259,26 @@ def test_estimator_parameters_reach_the_networks():
     assert gan.critic_.get_layer("c_act_1").negative_slope == pytest.approx(0.35)
     assert gan.critic_.get_layer("c_dropout_1").rate == pytest.approx(0.1)
     assert isinstance(gan.critic_.get_layer("c_norm_1"), keras.layers.LayerNormalization)
+
+
+@pytest.mark.parametrize("critic_width, critic_filters", [(1.0, 8), (2.0, 16), (0.5, 4), (0.01, 1)])
+def test_critic_width_scales_only_the_critic(critic_width, critic_filters):
+    images = np.random.default_rng(0).uniform(size=(16, 12, 12)).astype(np.float32)
+    gan = WGANEstimator(
+        n_filters=8, critic_width=critic_width, n_steps=1, batch_size=8, random_state=0
+    ).fit(images)
+    conv_widths = [layer.filters for layer in gan.critic_.layers if hasattr(layer, "filters")]
+    assert conv_widths == [
+        max(1, critic_filters // 4),
+        max(1, critic_filters // 2),
+        critic_filters,
+        2 * critic_filters,
+    ]
+    assert gan.generator_.get_layer("g_conv_1").filters == 8  # the generator keeps F
+
+    rows = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
+    gan = WGANEstimator(
+        n_filters=8, critic_width=critic_width, n_steps=1, batch_size=8, random_state=0
+    ).fit(rows)
+    assert gan.critic_.get_layer("c_dense_1").units == 4 * critic_filters
+    assert gan.generator_.get_layer("g_dense_1").units == 32

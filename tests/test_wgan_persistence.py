@@ -256,7 +256,7 @@ def test_diagnostics_with_evidence_survive_save_load(assessed_gan, tmp_path):
 def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
     assessed_gan.save(tmp_path / "saved")
     document = json.loads((tmp_path / "saved" / "estimator.json").read_text())
-    assert document["version"] == 3
+    assert document["version"] == 4
     assert document["params"]["feature_map"]["__feature_map__"] == "StandardizedFeatures"
     assert document["feature_map_"]["class"] == "StandardizedFeatures"
     assert document["diagnostics_"]["mode_collapse"]["flagged"] is not None
@@ -273,9 +273,13 @@ def _rewrite_as_version(folder, version):
     """Turn a saved folder into what gan_estimators wrote in an older format ``version``."""
     document = json.loads((folder / "estimator.json").read_text())
     document["version"] = version
-    # Format 3 added the weight average (the parameter and generator_ema.keras).
-    del document["params"]["ema_decay"]
-    (folder / "generator_ema.keras").unlink(missing_ok=True)
+    # Format 4 added critic_width: older critics were as wide as their generator.
+    assert document["params"].pop("critic_width") == 1.0
+    del document["fitted"]["structure"]["critic_width"]
+    if version < 3:
+        # Format 3 added the weight average (the parameter and generator_ema.keras).
+        del document["params"]["ema_decay"]
+        (folder / "generator_ema.keras").unlink(missing_ok=True)
     if version < 2:
         del document["feature_map_"], document["diagnostics_"]
         with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
@@ -284,12 +288,28 @@ def _rewrite_as_version(folder, version):
     (folder / "estimator.json").write_text(json.dumps(document))
 
 
-@pytest.fixture(scope="module")
-def unaveraged_image_gan():
+def _narrow_critic_gan(**params):
+    """A small fit whose critic is as wide as its generator, as in formats 1 to 3."""
     X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
     return WGANEstimator(
-        n_filters=4, latent_dim=6, n_steps=2, batch_size=16, ema_decay=None, random_state=0
+        n_filters=4,
+        latent_dim=6,
+        n_steps=2,
+        batch_size=16,
+        critic_width=1.0,
+        random_state=0,
+        **params,
     ).fit(X)
+
+
+@pytest.fixture(scope="module")
+def unaveraged_image_gan():
+    return _narrow_critic_gan(ema_decay=None)
+
+
+@pytest.fixture(scope="module")
+def narrow_critic_gan():
+    return _narrow_critic_gan()
 
 
 def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
@@ -308,7 +328,8 @@ def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
     assert math.isfinite(loaded.score(X))
 
 
-def test_version_2_folders_load_without_a_weight_average(image_gan, tmp_path):
+def test_version_2_folders_load_without_a_weight_average(narrow_critic_gan, tmp_path):
+    image_gan = narrow_critic_gan
     image_gan.save(tmp_path / "v2")
     assert (tmp_path / "v2" / "generator_ema.keras").exists()
     _rewrite_as_version(tmp_path / "v2", 2)
@@ -322,6 +343,21 @@ def test_version_2_folders_load_without_a_weight_average(image_gan, tmp_path):
         image_gan._unscale(np.asarray(image_gan.generator_(z, training=False))),
         rtol=1e-6,
     )
+
+
+def test_version_3_folders_load_with_a_critic_as_wide_as_the_generator(narrow_critic_gan, tmp_path):
+    narrow_critic_gan.save(tmp_path / "v3")
+    _rewrite_as_version(tmp_path / "v3", 3)
+
+    loaded = WGANEstimator.load(tmp_path / "v3")
+    _same_fit(narrow_critic_gan, loaded)
+    assert loaded.critic_width == 1.0
+    np.testing.assert_array_equal(
+        loaded.sample(5, random_state=1), narrow_critic_gan.sample(5, random_state=1)
+    )
+    # the stored architecture matches, so training goes on
+    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
+    assert loaded.partial_fit(X).n_steps_ == 2 * narrow_critic_gan.n_steps_
 
 
 def test_newer_format_versions_are_refused(image_gan, tmp_path):

@@ -422,6 +422,8 @@ def test_warm_start_refuses_an_architecture_change():
     gan.fit(X)
     with pytest.raises(ValueError, match="n_filters"):
         gan.set_params(n_filters=4).fit(X)
+    with pytest.raises(ValueError, match="critic_width"):
+        gan.set_params(n_filters=2, critic_width=3.0).fit(X)
 
 
 def test_data_range_of_the_first_fit_is_kept_when_continuing():

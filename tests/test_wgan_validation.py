@@ -57,6 +57,7 @@ def test_bad_input_is_rejected_before_training(name):
 BAD_PARAMS = {
     "loss": "wasserstein",
     "n_filters": 0,
+    "critic_width": 0.0,
     "latent_dim": -3,
     "alpha": 1.5,
     "n_critic": 0,
