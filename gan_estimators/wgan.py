@@ -201,8 +201,9 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         (BatchNorm statistics included), updated after every generator iteration and used by
         ``sample`` and ``score`` (``generator_ema_``); None samples with the last weights
         instead.  Averaging cancels much of the step-to-step noise of adversarial training:
-        on MNIST digit 5, 60 s of training with the other defaults reached a Fréchet
-        distance of 5.1 with the average and 6.9 without (``bench/time_to_quality.py``).
+        on MNIST digit 5, 60 s of training reached a Fréchet distance of 5.1 with the
+        average and 6.9 without (``bench/time_to_quality.py``; measured before the defaults
+        gained ``latent_dim=128``, a ReLU generator and ``critic_width=2.0``).
         The decay warms up as ``min(ema_decay, (1 + t) / (10 + t))`` over the first
         updates ``t``, so the average soon forgets the random initial weights.
     batch_size : int, default=64
