@@ -360,6 +360,22 @@ def test_version_3_folders_load_with_a_critic_as_wide_as_the_generator(narrow_cr
     assert loaded.partial_fit(X).n_steps_ == 2 * narrow_critic_gan.n_steps_
 
 
+def test_pickles_from_before_critic_width_load_with_a_critic_as_wide_as_the_generator(
+    narrow_critic_gan,
+):
+    state = narrow_critic_gan.__getstate__()
+    del state["critic_width"]
+    state["_structure_"] = {k: v for k, v in state["_structure_"].items() if k != "critic_width"}
+    old = pickle.loads(pickle.dumps(state))
+    restored = WGANEstimator.__new__(WGANEstimator)
+    restored.__setstate__(old)
+
+    assert restored.critic_width == 1.0
+    _same_fit(narrow_critic_gan, restored)
+    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
+    assert restored.partial_fit(X).n_steps_ == 2 * narrow_critic_gan.n_steps_
+
+
 def test_newer_format_versions_are_refused(image_gan, tmp_path):
     image_gan.save(tmp_path / "future")
     document = json.loads((tmp_path / "future" / "estimator.json").read_text())
