@@ -25,10 +25,19 @@ from gan_estimators.features import (
 )
 
 
+def _training_images():
+    return np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))  # padded inside to 12 × 8
+
+
+def _small_image_gan(**params):
+    """A two-step fit on :func:`_training_images`; ``params`` override the small defaults."""
+    params = {"n_filters": 4, "latent_dim": 6, "n_steps": 2, "batch_size": 16, **params}
+    return WGANEstimator(random_state=0, **params).fit(_training_images())
+
+
 @pytest.fixture(scope="module")
 def image_gan():
-    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))  # padded inside to 12 × 8
-    return WGANEstimator(n_filters=4, latent_dim=6, n_steps=2, batch_size=16, random_state=0).fit(X)
+    return _small_image_gan()
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +125,7 @@ def test_clone_of_a_fitted_estimator_is_unfitted_with_the_same_parameters(image_
     with pytest.raises(NotFittedError):
         cloned.sample(1)
     # Fitting the clone again reproduces the original fit exactly, sample quality included.
-    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
+    X = _training_images()
     np.testing.assert_array_equal(
         cloned.fit(X).sample(10, random_state=2), image_gan.sample(10, random_state=2)
     )
@@ -288,28 +297,15 @@ def _rewrite_as_version(folder, version):
     (folder / "estimator.json").write_text(json.dumps(document))
 
 
-def _narrow_critic_gan(**params):
-    """A small fit whose critic is as wide as its generator, as in formats 1 to 3."""
-    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
-    return WGANEstimator(
-        n_filters=4,
-        latent_dim=6,
-        n_steps=2,
-        batch_size=16,
-        critic_width=1.0,
-        random_state=0,
-        **params,
-    ).fit(X)
-
-
+# Formats 1 to 3 predate critic_width: their critics were as wide as their generator.
 @pytest.fixture(scope="module")
 def unaveraged_image_gan():
-    return _narrow_critic_gan(ema_decay=None)
+    return _small_image_gan(critic_width=1.0, ema_decay=None)
 
 
 @pytest.fixture(scope="module")
 def narrow_critic_gan():
-    return _narrow_critic_gan()
+    return _small_image_gan(critic_width=1.0)
 
 
 def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
@@ -356,8 +352,7 @@ def test_version_3_folders_load_with_a_critic_as_wide_as_the_generator(narrow_cr
         loaded.sample(5, random_state=1), narrow_critic_gan.sample(5, random_state=1)
     )
     # the stored architecture matches, so training goes on
-    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
-    assert loaded.partial_fit(X).n_steps_ == 2 * narrow_critic_gan.n_steps_
+    assert loaded.partial_fit(_training_images()).n_steps_ == 2 * narrow_critic_gan.n_steps_
 
 
 def test_pickles_from_before_critic_width_load_with_a_critic_as_wide_as_the_generator(
@@ -372,8 +367,7 @@ def test_pickles_from_before_critic_width_load_with_a_critic_as_wide_as_the_gene
 
     assert restored.critic_width == 1.0
     _same_fit(narrow_critic_gan, restored)
-    X = np.random.default_rng(0).uniform(0, 16, size=(32, 9, 7))
-    assert restored.partial_fit(X).n_steps_ == 2 * narrow_critic_gan.n_steps_
+    assert restored.partial_fit(_training_images()).n_steps_ == 2 * narrow_critic_gan.n_steps_
 
 
 def test_newer_format_versions_are_refused(image_gan, tmp_path):
