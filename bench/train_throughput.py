@@ -14,7 +14,9 @@ Printed as JSON lines: seconds per generator iteration (median of ``--repeats`` 
 their ratio against the floors (≥ 5 at 16 filters, ≥ 2.5 at 64), the estimator's achieved
 GFLOP/s at 128 filters next to a plain matmul's on the same machine, and the growth of the
 resident memory over 20 consecutive small fits (floor < 100 MB after the first; read after a
-``gc.collect()``, with the uncollected saw-tooth reported beside it).
+``gc.collect()``, with the uncollected saw-tooth reported beside it).  Also the default
+estimator's seconds per iteration with the package's fused batch-norm layer against Keras's
+``BatchNormalization``, interleaved, and their ratio.
 
 Usage::
 
@@ -27,6 +29,7 @@ import json
 import statistics
 import sys
 import time
+from unittest import mock
 
 import keras
 import numpy as np
@@ -60,18 +63,25 @@ def _wasserstein(y_true, y_pred):
     return keras.ops.mean(y_true * y_pred)
 
 
+def keras_batch_norm(name):
+    """Keras's own BatchNormalization, as the networks were built before the fused layer."""
+    return keras.layers.BatchNormalization(momentum=_networks.BN_MOMENTUM, name=name)
+
+
 class ClassicLoop:
     """The pre-compiled-step way of training a WGAN with Keras (the reference code's loop)."""
 
     def __init__(self, n_filters, data, seed=0):
         self.data = data
         self.rng = np.random.default_rng(seed)
-        self.generator = _networks.build_conv_generator(
-            IMAGE_SHAPE, LATENT, n_filters, init_std=0.02, seed=seed
-        )
-        self.critic = _networks.build_conv_critic(
-            IMAGE_SHAPE, n_filters, norm="batch", dropout=0.25, init_std=0.02, seed=seed + 1
-        )
+        # Keras's own BatchNormalization: the loop as it was written without this package.
+        with mock.patch.object(_networks, "_batch_norm", keras_batch_norm):
+            self.generator = _networks.build_conv_generator(
+                IMAGE_SHAPE, LATENT, n_filters, init_std=0.02, seed=seed
+            )
+            self.critic = _networks.build_conv_critic(
+                IMAGE_SHAPE, n_filters, norm="batch", dropout=0.25, init_std=0.02, seed=seed + 1
+            )
         self.critic.compile(optimizer=keras.optimizers.RMSprop(LR), loss=_wasserstein)
         # Frozen while the combined model is built and trained: it must update G only.
         self.critic.trainable = False
@@ -150,6 +160,27 @@ def time_both(n_filters, data, repeats, iterations):
         classic.append(classic_block(loop, iterations))
         estimator.append(estimator_block(gan, data, iterations))
     return classic, estimator, gan
+
+
+def time_batch_norms(data, repeats, iterations):
+    """Seconds per iteration of the default estimator with the fused batch-norm layer and
+    with Keras's, their repeats interleaved.  Both fit the same data from the same seed."""
+
+    def default_estimator():
+        gan = WGANEstimator(n_steps=1, random_state=0, warm_start=True)
+        return gan.fit(data)
+
+    fused = default_estimator()
+    with mock.patch.object(_networks, "_batch_norm", keras_batch_norm):
+        plain = default_estimator()
+    assert not any(
+        isinstance(layer, _networks.FusedBatchNormalization) for layer in plain.generator_.layers
+    )
+    times = {"fused": [], "keras": []}
+    for _ in range(repeats):
+        times["keras"].append(estimator_block(plain, data, iterations))
+        times["fused"].append(estimator_block(fused, data, iterations))
+    return times
 
 
 def _conv_macs(model, batch):
@@ -236,6 +267,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--iterations", type=int, default=3, help="iterations per repeat")
     parser.add_argument("--fits", type=int, default=20, help="fits for the memory check")
+    parser.add_argument(
+        "--bn-iterations", type=int, default=30, help="iterations per repeat, batch-norm timing"
+    )
     args = parser.parse_args(argv)
 
     data = training_data()
@@ -274,6 +308,20 @@ def main(argv=None):
         emit(record)
         del gan
         gc.collect()
+
+    # The default estimator (GAN loss, BatchNorm in both networks) with TensorFlow's fused
+    # batch-norm kernel against Keras's composite BatchNormalization.
+    times = time_batch_norms(data, args.repeats, args.bn_iterations)
+    keras_s, fused_s = statistics.median(times["keras"]), statistics.median(times["fused"])
+    emit(
+        {
+            "metric": "default_estimator_batch_norm",
+            "keras_batch_norm_s_per_iter": round(keras_s, 4),
+            "fused_batch_norm_s_per_iter": round(fused_s, 4),
+            "speedup": round(keras_s / fused_s, 3),
+            "iterations_per_repeat": args.bn_iterations,
+        }
+    )
 
     uncollected = rss_growth(args.fits, collect=False)
     rss = rss_growth(args.fits, collect=True)

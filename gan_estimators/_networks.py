@@ -15,6 +15,7 @@ global name counters or global seed generator.
 
 import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
 #: BatchNormalization momentum of the reference networks (Keras convention: weight of the
@@ -27,6 +28,66 @@ CRITIC_NORMS = ("batch", "layer", "none")
 
 #: Generator hidden activations.
 GENERATOR_ACTIVATIONS = ("relu", "leaky_relu")
+
+
+@keras.saving.register_keras_serializable(package="gan_estimators")
+class FusedBatchNormalization(layers.BatchNormalization):
+    """Keras ``BatchNormalization`` whose training-mode call on images runs TensorFlow's fused
+    kernel.
+
+    Keras 3 normalises a batch with separate moment, subtraction and scaling operations and
+    differentiates through each of them; TensorFlow's fused batch-norm kernel does the same
+    computation, forward and backward, in one operation each.  An iteration of the default
+    estimator on 28×28 images went from 97.6 to 76.2 ms (1.28×; 2 CPU cores, median of 5
+    interleaved blocks of 30 iterations, ``bench/train_throughput.py``).
+    The layer keeps Keras's semantics and weights: the batch is normalised with its biased
+    variance, and the moving statistics follow Keras's update rule with that variance.  Any
+    other case (inference, a mask, renormalisation, non-image inputs, another dtype or
+    backend) runs the parent's call unchanged.  Networks saved with Keras's own layer load
+    with it and compute the same, only slower to train.
+    """
+
+    def _fused_applies(self, inputs, training, mask):
+        return (
+            isinstance(training, bool | np.bool_)
+            and bool(training)
+            and self.trainable
+            and mask is None
+            and not self.renorm
+            and self.center
+            and self.scale
+            and len(inputs.shape) == 4
+            and self.axis in (3, -1)
+            and inputs.dtype == "float32"
+            and self.compute_dtype == "float32"
+            and keras.backend.backend() == "tensorflow"
+        )
+
+    def call(self, inputs, training=None, mask=None):
+        if not self._fused_applies(inputs, training, mask):
+            return super().call(inputs, training=training, mask=mask)
+        outputs, mean, unbiased_variance = tf.compat.v1.nn.fused_batch_norm(
+            inputs,
+            tf.convert_to_tensor(self.gamma),
+            tf.convert_to_tensor(self.beta),
+            epsilon=self.epsilon,
+            is_training=True,
+        )
+        # The kernel reports the variance with Bessel's correction; Keras averages the
+        # biased one, which is also what the batch was normalised with.
+        # A single value per channel has no unbiased variance (the kernel divides by 0).
+        count = tf.cast(tf.reduce_prod(tf.shape(inputs)[:-1]), unbiased_variance.dtype)
+        variance = tf.where(
+            count > 1.0, unbiased_variance * (count - 1.0) / count, tf.zeros_like(mean)
+        )
+        momentum = self.momentum
+        self.moving_mean.assign(self.moving_mean * momentum + mean * (1.0 - momentum))
+        self.moving_variance.assign(self.moving_variance * momentum + variance * (1.0 - momentum))
+        return outputs
+
+
+def _batch_norm(name):
+    return FusedBatchNormalization(momentum=BN_MOMENTUM, name=name)
 
 
 class _SeedStream:
@@ -67,7 +128,7 @@ def _hidden_activation(kind, alpha, name):
 
 def _critic_norm(kind, name):
     if kind == "batch":
-        return layers.BatchNormalization(momentum=BN_MOMENTUM, name=name)
+        return _batch_norm(name)
     if kind == "layer":
         return layers.LayerNormalization(name=name)
     return None
@@ -132,7 +193,7 @@ def build_conv_generator(
             kernel_initializer=_kernel_init(init_std, seeds),
             name="g_conv_1",
         ),
-        layers.BatchNormalization(momentum=BN_MOMENTUM, name="g_bn_1"),
+        _batch_norm("g_bn_1"),
         _hidden_activation(activation, alpha, "g_act_1"),
         layers.UpSampling2D(name="g_upsample_2"),
         layers.Conv2D(
@@ -142,7 +203,7 @@ def build_conv_generator(
             kernel_initializer=_kernel_init(init_std, seeds),
             name="g_conv_2",
         ),
-        layers.BatchNormalization(momentum=BN_MOMENTUM, name="g_bn_2"),
+        _batch_norm("g_bn_2"),
         _hidden_activation(activation, alpha, "g_act_2"),
         layers.Conv2D(
             channels,

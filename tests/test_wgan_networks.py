@@ -1,12 +1,24 @@
 """The networks WGANEstimator builds: the reference layers, any image size, and every
 architecture hyperparameter changing the model it claims to change."""
 
+from unittest import mock
+
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gan_estimators import WGANEstimator, _networks
 from gan_estimators.wgan import REFERENCE_PARAMS
+
+
+def _class_name(layer):
+    # The fused layer computes Keras's BatchNormalization (tested below), only faster.
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return "BatchNormalization"
+    return type(layer).__name__
 
 
 def _layer_summary(model):
@@ -34,7 +46,7 @@ def _layer_summary(model):
         for k in ("kernel_size", "strides", "target_shape", "size"):
             if k in picked:
                 picked[k] = tuple(picked[k])
-        summary.append((type(layer).__name__, picked))
+        summary.append((_class_name(layer), picked))
     return summary
 
 
@@ -194,7 +206,7 @@ def test_generator_activation_relu_replaces_leaky_relu():
 @pytest.mark.parametrize("norm", ["batch", "layer", "none"])
 def test_critic_norm_selects_normalisation(norm):
     critic = _networks.build_conv_critic((8, 8, 1), 8, norm=norm, seed=0)
-    kinds = [type(layer).__name__ for layer in critic.layers]
+    kinds = [_class_name(layer) for layer in critic.layers]
     expected = {"batch": "BatchNormalization", "layer": "LayerNormalization"}.get(norm)
     for kind in ("BatchNormalization", "LayerNormalization"):
         assert kinds.count(kind) == (3 if kind == expected else 0)
@@ -282,3 +294,95 @@ def test_critic_width_scales_only_the_critic(critic_width, critic_filters):
     ).fit(rows)
     assert gan.critic_.get_layer("c_dense_1").units == 4 * critic_filters
     assert gan.generator_.get_layer("g_dense_1").units == 32
+
+
+def _batch_norm_pair(shape, seed=0):
+    """A Keras BatchNormalization and the fused layer, with the same random weights."""
+    rng = np.random.default_rng(seed)
+    keras_layer = keras.layers.BatchNormalization(momentum=_networks.BN_MOMENTUM)
+    fused_layer = _networks.FusedBatchNormalization(momentum=_networks.BN_MOMENTUM)
+    for layer in (keras_layer, fused_layer):
+        layer.build(shape)
+    channels = shape[-1]
+    weights = [
+        rng.uniform(0.5, 2.0, channels),  # gamma
+        rng.normal(0.0, 1.0, channels),  # beta
+        rng.normal(0.0, 1.0, channels),  # moving mean
+        rng.uniform(0.5, 2.0, channels),  # moving variance
+    ]
+    for layer in (keras_layer, fused_layer):
+        layer.set_weights([w.astype(np.float32) for w in weights])
+    return keras_layer, fused_layer
+
+
+def _train_call_with_gradients(layer, x, upstream):
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=True)
+        loss = tf.reduce_sum(y * upstream)
+    grads = tape.gradient(loss, [x, layer.gamma, layer.beta])
+    return y, grads
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    batch=st.integers(1, 6),
+    height=st.integers(1, 5),
+    width=st.integers(1, 5),
+    channels=st.integers(1, 4),
+    scale=st.floats(0.01, 100.0),
+    seed=st.integers(0, 2**16),
+)
+def test_fused_batch_norm_computes_keras_batch_norm(batch, height, width, channels, scale, seed):
+    shape = (batch, height, width, channels)
+    keras_layer, fused_layer = _batch_norm_pair(shape, seed)
+    rng = np.random.default_rng(seed)
+    x = tf.constant(rng.normal(1.0, scale, shape).astype(np.float32))
+    upstream = tf.constant(rng.normal(0.0, 1.0, shape).astype(np.float32))
+
+    expected, expected_grads = _train_call_with_gradients(keras_layer, x, upstream)
+    kernel = tf.compat.v1.nn.fused_batch_norm
+    with mock.patch.object(tf.compat.v1.nn, "fused_batch_norm", wraps=kernel) as spy:
+        actual, actual_grads = _train_call_with_gradients(fused_layer, x, upstream)
+    assert spy.call_count == 1
+
+    tolerance = {"rtol": 1e-3, "atol": 1e-3}
+    np.testing.assert_allclose(actual, expected, **tolerance)
+    for got, want in zip(actual_grads, expected_grads, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-3 * (1.0 + np.abs(want).max()))
+    # The moving statistics follow Keras's rule (biased batch variance, momentum 0.8) ...
+    for name in ("moving_mean", "moving_variance"):
+        np.testing.assert_allclose(
+            getattr(fused_layer, name), getattr(keras_layer, name), rtol=1e-4, atol=1e-6 * scale**2
+        )
+    # ... so inference afterwards agrees too.
+    np.testing.assert_allclose(
+        fused_layer(x, training=False), keras_layer(x, training=False), **tolerance
+    )
+
+
+def test_fused_batch_norm_leaves_other_inputs_to_keras():
+    # Tabular rows (the MLP critic's BatchNorm) take Keras's own code path: identical results.
+    keras_layer, fused_layer = _batch_norm_pair((8, 3))
+    x = tf.constant(np.random.default_rng(1).normal(size=(8, 3)).astype(np.float32))
+    kernel = tf.compat.v1.nn.fused_batch_norm
+    with mock.patch.object(tf.compat.v1.nn, "fused_batch_norm", wraps=kernel) as spy:
+        actual = fused_layer(x, training=True)
+    assert spy.call_count == 0
+    np.testing.assert_array_equal(actual, keras_layer(x, training=True))
+    np.testing.assert_array_equal(fused_layer.moving_variance, keras_layer.moving_variance)
+
+
+def test_networks_use_the_fused_batch_norm_and_save_it(tmp_path):
+    generator = _networks.build_conv_generator((8, 8, 1), 4, 8, seed=0)
+    critic = _networks.build_conv_critic((8, 8, 1), 8, norm="batch", seed=0)
+    for model in (generator, critic):
+        fused = [la for la in model.layers if isinstance(la, _networks.FusedBatchNormalization)]
+        assert len(fused) == (2 if model is generator else 3)
+
+    path = tmp_path / "generator.keras"
+    generator.save(path)
+    loaded = keras.saving.load_model(path)
+    assert [type(la) for la in loaded.layers] == [type(la) for la in generator.layers]
+    z = np.random.default_rng(0).normal(size=(4, 4)).astype(np.float32)
+    np.testing.assert_array_equal(loaded(z, training=False), generator(z, training=False))
