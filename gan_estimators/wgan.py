@@ -177,8 +177,8 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         is the cheap network of the pair (as wide as the generator, at ``F = 32`` on 28×28
         images, it costs about a tenth of its multiply-adds), so widening it buys a sharper
         training signal for little time: on Fashion-MNIST class 7, 60 s of training reached a
-        Fréchet distance of 5.3 with 2.0 against 7.5 with 1.0, in 17% fewer iterations
-        (``bench/time_to_quality.py``).  1.0 is the reference architecture.
+        Fréchet distance of 5.7 with 2.0 against 6.8 with 1.0, in 26% fewer iterations
+        (``bench/time_to_quality.py``, both in one run).  1.0 is the reference architecture.
     alpha : float, default=0.2
         Negative slope of the LeakyReLU activations, in [0, 1]: every LeakyReLU of the
         critic, and the generator's when ``generator_activation="leaky_relu"``.
