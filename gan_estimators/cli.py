@@ -261,6 +261,7 @@ def _add_estimator_options(parser):
     group.add_argument("--latent-dim", type=_positive_int, metavar="N")
     group.add_argument("--n-filters", type=_positive_int, metavar="N")
     group.add_argument("--critic-width", type=_positive_float, metavar="RATIO")
+    group.add_argument("--upsampling", choices=("nearest", "transposed"))
     group.add_argument("--alpha", type=float, metavar="SLOPE")
     group.add_argument("--n-critic", type=_positive_int, metavar="N")
     group.add_argument("--n-gen", type=_positive_int, metavar="N")
@@ -281,6 +282,7 @@ _ESTIMATOR_OPTIONS = (
     "latent_dim",
     "n_filters",
     "critic_width",
+    "upsampling",
     "alpha",
     "n_critic",
     "n_gen",

@@ -286,6 +286,8 @@ def test_fit_then_sample_round_trip(capsys, tmp_path):
         "8",
         "--critic-width",
         "1.5",
+        "--upsampling",
+        "transposed",
         "--out",
         str(model),
     )
@@ -295,7 +297,7 @@ def test_fit_then_sample_round_trip(capsys, tmp_path):
 
     fitted = WGANEstimator.load(model)
     assert fitted.n_steps_ == 5 and fitted.n_filters == 8 and fitted.latent_dim == 8
-    assert fitted.critic_width == 1.5
+    assert fitted.critic_width == 1.5 and fitted.upsampling == "transposed"
 
     npy, png = tmp_path / "s.npy", tmp_path / "grid.png"
     argv = ["sample", str(model), "-n", "9", "--npy", str(npy), "--png", str(png)]

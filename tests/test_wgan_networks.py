@@ -203,6 +203,37 @@ def test_generator_activation_relu_replaces_leaky_relu():
     assert "ReLU" in kinds and "LeakyReLU" not in kinds
 
 
+@pytest.mark.parametrize("shape", [(28, 28, 1), (10, 7, 3)])
+def test_transposed_upsampling_replaces_each_upsample_conv_pair(shape):
+    nearest = _networks.build_conv_generator(shape, 4, 8, upsampling="nearest", seed=0)
+    transposed = _networks.build_conv_generator(shape, 4, 8, upsampling="transposed", seed=0)
+    assert transposed.output_shape == nearest.output_shape == (None, *shape)
+
+    def kinds(model):
+        return [_class_name(layer) for layer in model.layers]
+
+    assert kinds(nearest).count("UpSampling2D") == 2
+    assert "UpSampling2D" not in kinds(transposed)
+    tconvs = [
+        layer for layer in transposed.layers if isinstance(layer, keras.layers.Conv2DTranspose)
+    ]
+    assert [(layer.filters, layer.kernel_size, layer.strides) for layer in tconvs] == [
+        (8, (4, 4), (2, 2)),
+        (4, (4, 4), (2, 2)),
+    ]
+    # Only the resolution-doubling stages differ: each UpSampling2D, Conv2D pair became one layer.
+    paired = " ".join(kinds(nearest)).replace("UpSampling2D Conv2D", "Conv2DTranspose")
+    assert " ".join(kinds(transposed)) == paired
+    z = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    out = np.asarray(transposed(z, training=False))
+    assert out.shape == (3, *shape) and np.all(np.abs(out) <= 1.0)
+
+
+def test_unknown_upsampling_is_rejected():
+    with pytest.raises(ValueError, match="upsampling"):
+        _networks.build_conv_generator((8, 8, 1), 4, 8, upsampling="bilinear")
+
+
 @pytest.mark.parametrize("norm", ["batch", "layer", "none"])
 def test_critic_norm_selects_normalisation(norm):
     critic = _networks.build_conv_critic((8, 8, 1), 8, norm=norm, seed=0)
@@ -286,7 +317,9 @@ def test_critic_width_scales_only_the_critic(critic_width, critic_filters):
         critic_filters,
         2 * critic_filters,
     ]
-    assert gan.generator_.get_layer("g_conv_1").filters == 8  # the generator keeps F
+    generator = gan.generator_
+    generator_filters = [layer.filters for layer in generator.layers if hasattr(layer, "filters")]
+    assert generator_filters[:2] == [8, 4]  # the generator keeps F
 
     rows = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
     gan = WGANEstimator(

@@ -265,7 +265,7 @@ def test_diagnostics_with_evidence_survive_save_load(assessed_gan, tmp_path):
 def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
     assessed_gan.save(tmp_path / "saved")
     document = json.loads((tmp_path / "saved" / "estimator.json").read_text())
-    assert document["version"] == 4
+    assert document["version"] == 5
     assert document["params"]["feature_map"]["__feature_map__"] == "StandardizedFeatures"
     assert document["feature_map_"]["class"] == "StandardizedFeatures"
     assert document["diagnostics_"]["mode_collapse"]["flagged"] is not None
@@ -282,9 +282,13 @@ def _rewrite_as_version(folder, version):
     """Turn a saved folder into what gan_estimators wrote in an older format ``version``."""
     document = json.loads((folder / "estimator.json").read_text())
     document["version"] = version
-    # Format 4 added critic_width: older critics were as wide as their generator.
-    assert document["params"].pop("critic_width") == 1.0
-    del document["fitted"]["structure"]["critic_width"]
+    # Format 5 added upsampling: older generators upsampled to the nearest neighbour.
+    assert document["params"].pop("upsampling") == "nearest"
+    del document["fitted"]["structure"]["upsampling"]
+    if version < 4:
+        # Format 4 added critic_width: older critics were as wide as their generator.
+        assert document["params"].pop("critic_width") == 1.0
+        del document["fitted"]["structure"]["critic_width"]
     if version < 3:
         # Format 3 added the weight average (the parameter and generator_ema.keras).
         del document["params"]["ema_decay"]
@@ -297,15 +301,21 @@ def _rewrite_as_version(folder, version):
     (folder / "estimator.json").write_text(json.dumps(document))
 
 
-# Formats 1 to 3 predate critic_width: their critics were as wide as their generator.
+# Formats 1 to 3 predate critic_width (their critics were as wide as their generator), and
+# formats 1 to 4 predate upsampling (their generators upsampled to the nearest neighbour).
 @pytest.fixture(scope="module")
 def unaveraged_image_gan():
-    return _small_image_gan(critic_width=1.0, ema_decay=None)
+    return _small_image_gan(critic_width=1.0, upsampling="nearest", ema_decay=None)
 
 
 @pytest.fixture(scope="module")
 def narrow_critic_gan():
-    return _small_image_gan(critic_width=1.0)
+    return _small_image_gan(critic_width=1.0, upsampling="nearest")
+
+
+@pytest.fixture(scope="module")
+def upsampling_gan():
+    return _small_image_gan(upsampling="nearest")
 
 
 def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
@@ -355,17 +365,32 @@ def test_version_3_folders_load_with_a_critic_as_wide_as_the_generator(narrow_cr
     assert loaded.partial_fit(_training_images()).n_steps_ == 2 * narrow_critic_gan.n_steps_
 
 
-def test_pickles_from_before_critic_width_load_with_a_critic_as_wide_as_the_generator(
+def test_version_4_folders_load_with_nearest_neighbour_upsampling(upsampling_gan, tmp_path):
+    upsampling_gan.save(tmp_path / "v4")
+    _rewrite_as_version(tmp_path / "v4", 4)
+
+    loaded = WGANEstimator.load(tmp_path / "v4")
+    _same_fit(upsampling_gan, loaded)
+    assert loaded.upsampling == "nearest" and loaded.critic_width == upsampling_gan.critic_width
+    np.testing.assert_array_equal(
+        loaded.sample(5, random_state=1), upsampling_gan.sample(5, random_state=1)
+    )
+    assert loaded.partial_fit(_training_images()).n_steps_ == 2 * upsampling_gan.n_steps_
+
+
+def test_pickles_from_before_critic_width_load_with_the_architecture_they_had(
     narrow_critic_gan,
 ):
     state = narrow_critic_gan.__getstate__()
-    del state["critic_width"]
-    state["_structure_"] = {k: v for k, v in state["_structure_"].items() if k != "critic_width"}
+    legacy = ("critic_width", "upsampling")
+    for name in legacy:
+        del state[name]
+    state["_structure_"] = {k: v for k, v in state["_structure_"].items() if k not in legacy}
     old = pickle.loads(pickle.dumps(state))
     restored = WGANEstimator.__new__(WGANEstimator)
     restored.__setstate__(old)
 
-    assert restored.critic_width == 1.0
+    assert restored.critic_width == 1.0 and restored.upsampling == "nearest"
     _same_fit(narrow_critic_gan, restored)
     assert restored.partial_fit(_training_images()).n_steps_ == 2 * narrow_critic_gan.n_steps_
 

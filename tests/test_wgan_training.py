@@ -425,6 +425,12 @@ def test_warm_start_refuses_an_architecture_change():
     with pytest.raises(ValueError, match="critic_width"):
         gan.set_params(n_filters=2, critic_width=3.0).fit(X)
 
+    images = np.random.default_rng(0).uniform(size=(16, 8, 8)).astype(np.float32)
+    gan = WGANEstimator(n_steps=1, batch_size=8, n_filters=2, warm_start=True, random_state=0)
+    gan.set_params(upsampling="nearest").fit(images)
+    with pytest.raises(ValueError, match="upsampling"):
+        gan.set_params(upsampling="transposed").fit(images)
+
 
 def test_data_range_of_the_first_fit_is_kept_when_continuing():
     X = _blobs()

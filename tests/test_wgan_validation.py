@@ -78,6 +78,7 @@ BAD_PARAMS = {
     "max_time": 0,
     "network": "cnn",
     "generator_activation": "tanh",
+    "upsampling": "bilinear",
     "critic_norm": "group",
     "dropout": 1.0,
     "init_std": 0.0,
