@@ -24,9 +24,12 @@ Usage::
     python bench/time_to_quality.py                        # both datasets, 30/60/150 s
     python bench/time_to_quality.py --datasets mnist --budgets 10 20
     python bench/time_to_quality.py --config '{"n_filters": 16}' --name small
+    python bench/time_to_quality.py --configs default --config '{"batch_size": 32}' --name b32 \\
+        --config '{"batch_size": 128}' --name b128     # configurations interleaved in one run
 """
 
 import argparse
+import functools
 import json
 import os
 import pathlib
@@ -63,12 +66,15 @@ def _configurations(args):
         "default": lambda: WGANEstimator(n_steps=None, random_state=args.seed),
         "reference": lambda: WGANEstimator.reference(n_steps=None, random_state=args.seed),
     }
-    if args.config:
-        overrides = json.loads(args.config)
-        configs[args.name] = lambda: WGANEstimator(
-            **{"n_steps": None, "random_state": args.seed, **overrides}
+    extra = []
+    for index, config in enumerate(args.config):
+        name = args.name[index] if index < len(args.name) else f"custom_{index}"
+        overrides = json.loads(config)
+        configs[name] = functools.partial(
+            WGANEstimator, **{"n_steps": None, "random_state": args.seed, **overrides}
         )
-    return {name: configs[name] for name in args.configs + ([args.name] if args.config else [])}
+        extra.append(name)
+    return {name: configs[name] for name in args.configs + extra}
 
 
 def _train_to(estimator, train, budget, fresh):
@@ -166,9 +172,14 @@ def main(argv=None):
         "--configs", nargs="*", choices=["default", "reference"], default=["default", "reference"]
     )
     parser.add_argument(
-        "--config", help="JSON of WGANEstimator parameters for an extra configuration"
+        "--config",
+        action="append",
+        default=[],
+        help="JSON of WGANEstimator parameters for an extra configuration (repeatable)",
     )
-    parser.add_argument("--name", default="custom", help="name of the --config configuration")
+    parser.add_argument(
+        "--name", action="append", default=[], help="name of the matching --config (repeatable)"
+    )
     parser.add_argument("--n-samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fresh", action="store_true", help="a new fit per budget")
