@@ -229,6 +229,18 @@ def test_transposed_upsampling_replaces_each_upsample_conv_pair(shape):
     assert out.shape == (3, *shape) and np.all(np.abs(out) <= 1.0)
 
 
+@pytest.mark.parametrize(
+    "params, upsampling_layer",
+    [({}, "Conv2DTranspose"), ({"upsampling": "nearest"}, "UpSampling2D")],
+)
+def test_estimator_upsampling_reaches_the_generator(params, upsampling_layer):
+    images = np.random.default_rng(0).uniform(size=(16, 8, 8)).astype(np.float32)
+    gan = WGANEstimator(n_filters=4, n_steps=1, batch_size=8, random_state=0, **params).fit(images)
+    kinds = [_class_name(layer) for layer in gan.generator_.layers]
+    assert kinds.count(upsampling_layer) == 2  # the default is the transposed convolution
+    assert gan.sample(3, random_state=0).shape == (3, 8, 8)
+
+
 def test_unknown_upsampling_is_rejected():
     with pytest.raises(ValueError, match="upsampling"):
         _networks.build_conv_generator((8, 8, 1), 4, 8, upsampling="bilinear")
