@@ -91,6 +91,11 @@ def _score_seconds(search):
     return float(np.nansum(results["mean_score_time"]) * search.n_splits_)
 
 
+def _fit_fraction(fit_seconds, wall, n_jobs):
+    """The issue's fit fraction: fit seconds over the wall seconds of all ``n_jobs`` workers."""
+    return fit_seconds / (wall * n_jobs)
+
+
 # -- SVC on digits ---------------------------------------------------------------------------------
 
 SVC_SPACE = {
@@ -199,7 +204,8 @@ def bench_svc(seeds):
     for seed in seeds:
         for n_jobs in (1, 2):
             search, wall = _evolve_svc(X_train, y_train, seed, n_jobs)
-            fraction = _fit_seconds(search) / (wall * n_jobs)
+            fit_s, score_s = _fit_seconds(search), _score_seconds(search)
+            fraction = _fit_fraction(fit_s, wall, n_jobs)
             walls[n_jobs].append(wall)
             fractions[n_jobs].append(fraction)
             record = _svc_record(
@@ -215,16 +221,12 @@ def bench_svc(seeds):
                 cache_hits=search.cache_hits_,
                 revaried=_revaried(search),
                 fit_fraction=round(fraction, 3),
-                fit_and_score_fraction=round(
-                    (_fit_seconds(search) + _score_seconds(search)) / (wall * n_jobs), 3
-                ),
+                fit_and_score_fraction=round(_fit_fraction(fit_s + score_s, wall, n_jobs), 3),
                 best_params=dict(search.best_params_),
             )
             emit(record)
             if n_jobs == 1:
-                fit_shares.append(
-                    _fit_seconds(search) / (_fit_seconds(search) + _score_seconds(search))
-                )
+                fit_shares.append(fit_s / (fit_s + score_s))
                 best["evolutionary"].append(record["best_cv"])
                 held_out["evolutionary"].append(record["held_out"])
                 fits["with_cache"].append(record["fits"])
@@ -235,7 +237,7 @@ def bench_svc(seeds):
         for n_jobs in (1, 2):
             random_search, wall = _random_search(X_train, y_train, seed, n_candidates, n_jobs)
             random_walls[n_jobs].append(wall)
-            fraction = _fit_seconds(random_search) / (wall * n_jobs)
+            fraction = _fit_fraction(_fit_seconds(random_search), wall, n_jobs)
             random_fractions[n_jobs].append(fraction)
             record = _svc_record(
                 "random",

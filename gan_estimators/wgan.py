@@ -129,8 +129,11 @@ _SAMPLE_BATCH = 1024
 
 
 def _with_legacy_structure(structure):
-    """``structure`` (params or ``_structure``) completed with what it implied if it predates
-    a structural parameter."""
+    """A copy of ``structure`` completed with the legacy values of the parameters it lacks.
+
+    ``structure`` is a parameter dict or ``_structure_``; a parameter it predates gets the
+    value older folders and pickles implied (``_LEGACY_STRUCTURE``).
+    """
     return {**_LEGACY_STRUCTURE, **structure}
 
 
@@ -1032,8 +1035,7 @@ class WGANEstimator(GenerativeScoreMixin, BaseEstimator):
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
-        state = _with_legacy_structure(state)
+        state = _with_legacy_structure(state)  # a copy: the caller's dict is left alone
         if "_structure_" in state:
             state["_structure_"] = _with_legacy_structure(state["_structure_"])
         optimizer_states = state.pop("_optimizer_states_", None)

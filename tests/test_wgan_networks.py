@@ -21,6 +21,10 @@ def _class_name(layer):
     return type(layer).__name__
 
 
+def _layer_kinds(model):
+    return [_class_name(layer) for layer in model.layers]
+
+
 def _layer_summary(model):
     """(class name, the config entries that define the reference layer) per layer."""
     keys = (
@@ -209,11 +213,8 @@ def test_transposed_upsampling_replaces_each_upsample_conv_pair(shape):
     transposed = _networks.build_conv_generator(shape, 4, 8, upsampling="transposed", seed=0)
     assert transposed.output_shape == nearest.output_shape == (None, *shape)
 
-    def kinds(model):
-        return [_class_name(layer) for layer in model.layers]
-
-    assert kinds(nearest).count("UpSampling2D") == 2
-    assert "UpSampling2D" not in kinds(transposed)
+    assert _layer_kinds(nearest).count("UpSampling2D") == 2
+    assert "UpSampling2D" not in _layer_kinds(transposed)
     tconvs = [
         layer for layer in transposed.layers if isinstance(layer, keras.layers.Conv2DTranspose)
     ]
@@ -222,8 +223,8 @@ def test_transposed_upsampling_replaces_each_upsample_conv_pair(shape):
         (4, (4, 4), (2, 2)),
     ]
     # Only the resolution-doubling stages differ: each UpSampling2D, Conv2D pair became one layer.
-    paired = " ".join(kinds(nearest)).replace("UpSampling2D Conv2D", "Conv2DTranspose")
-    assert " ".join(kinds(transposed)) == paired
+    paired = " ".join(_layer_kinds(nearest)).replace("UpSampling2D Conv2D", "Conv2DTranspose")
+    assert " ".join(_layer_kinds(transposed)) == paired
     z = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
     out = np.asarray(transposed(z, training=False))
     assert out.shape == (3, *shape) and np.all(np.abs(out) <= 1.0)
@@ -236,7 +237,7 @@ def test_transposed_upsampling_replaces_each_upsample_conv_pair(shape):
 def test_estimator_upsampling_reaches_the_generator(params, upsampling_layer):
     images = np.random.default_rng(0).uniform(size=(16, 8, 8)).astype(np.float32)
     gan = WGANEstimator(n_filters=4, n_steps=1, batch_size=8, random_state=0, **params).fit(images)
-    kinds = [_class_name(layer) for layer in gan.generator_.layers]
+    kinds = _layer_kinds(gan.generator_)
     assert kinds.count(upsampling_layer) == 2  # the default is the transposed convolution
     assert gan.sample(3, random_state=0).shape == (3, 8, 8)
 
@@ -249,7 +250,7 @@ def test_unknown_upsampling_is_rejected():
 @pytest.mark.parametrize("norm", ["batch", "layer", "none"])
 def test_critic_norm_selects_normalisation(norm):
     critic = _networks.build_conv_critic((8, 8, 1), 8, norm=norm, seed=0)
-    kinds = [_class_name(layer) for layer in critic.layers]
+    kinds = _layer_kinds(critic)
     expected = {"batch": "BatchNormalization", "layer": "LayerNormalization"}.get(norm)
     for kind in ("BatchNormalization", "LayerNormalization"):
         assert kinds.count(kind) == (3 if kind == expected else 0)
