@@ -54,7 +54,7 @@ from sklearn.model_selection import RandomizedSearchCV, train_test_split
 from sklearn.svm import SVC
 
 from gan_estimators import EvolutionarySearchCV, Real
-from gan_estimators._parallel import worker_thread_limits
+from gan_estimators.search.workers import worker_thread_limits
 
 SPEEDUP_FLOOR = 1.7
 FIT_FRACTION_FLOOR = 0.6

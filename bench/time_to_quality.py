@@ -39,8 +39,8 @@ import numpy as np
 
 from gan_estimators import WGANEstimator
 from gan_estimators.datasets import extract_class, load_mnist
-from gan_estimators.features import resolve_feature_map
-from gan_estimators.metrics import compute_metrics
+from gan_estimators.quality.features import resolve_feature_map
+from gan_estimators.quality.metrics import compute_metrics
 
 DATASETS = {"mnist": 5, "fashion": 7}
 METRICS = ("fd", "kid", "recall", "coverage", "duplicate_fraction")

@@ -36,7 +36,8 @@ import numpy as np
 import psutil
 import tensorflow as tf
 
-from gan_estimators import WGANEstimator, _networks
+from gan_estimators import WGANEstimator
+from gan_estimators.gan import networks as _networks
 
 IMAGE_SHAPE = (28, 28, 1)
 BATCH = 64

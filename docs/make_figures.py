@@ -40,7 +40,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as scratch:
         source = args.source
         if source is None:
-            from gan_estimators import cli
+            from gan_estimators.cli import commands as cli
 
             source = os.path.join(scratch, "gan-demo")
             status = cli.main(["demo", "--out", source, "--random-state", str(args.random_state)])

@@ -28,7 +28,7 @@ from sklearn.model_selection import ShuffleSplit
 
 from gan_estimators import EvolutionarySearchCV, Real, WGANEstimator, reference_space
 from gan_estimators.datasets import extract_class, load_mnist
-from gan_estimators.metrics import frechet_distance
+from gan_estimators.quality.metrics import frechet_distance
 
 
 def print_generation(record):

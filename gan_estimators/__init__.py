@@ -3,31 +3,38 @@
 The public API is re-exported here.  Names are imported lazily (PEP 562) so that
 ``import gan_estimators`` stays fast and does not start TensorFlow until a GAN is
 actually used: tuning an SVC with :class:`EvolutionarySearchCV` or running
-``gan-estimators --help`` never pays for TensorFlow's import.
+``gan-estimators --help`` never pays for TensorFlow's import.  Importing the package does
+register its scorer names with scikit-learn (:mod:`gan_estimators.quality.scorers`).
 """
 
 import importlib
 
+# Registers the package's scorer names ("fd", "kid", ...) with scikit-learn, so that any
+# search accepts them as ``scoring=`` once ``gan_estimators`` is imported.
+import gan_estimators.quality  # noqa: F401
 from gan_estimators._version import __version__
 
 # public name -> module that defines it
 _LAZY_ATTRIBUTES = {
-    "WGANEstimator": "gan_estimators.wgan",
-    "EvolutionarySearchCV": "gan_estimators.search",
-    "Integer": "gan_estimators.space",
-    "Real": "gan_estimators.space",
-    "Categorical": "gan_estimators.space",
-    "reference_space": "gan_estimators.presets",
-    "GANTrainingWarning": "gan_estimators.diagnostics",
+    "WGANEstimator": "gan_estimators.gan.estimator",
+    "EvolutionarySearchCV": "gan_estimators.search.search_cv",
+    "Integer": "gan_estimators.search.space",
+    "Real": "gan_estimators.search.space",
+    "Categorical": "gan_estimators.search.space",
+    "reference_space": "gan_estimators.search.presets",
+    "GANTrainingWarning": "gan_estimators.quality.diagnostics",
 }
 
 _SUBMODULES = {
+    "cli",
     "datasets",
     "diagnostics",
     "features",
+    "gan",
     "metrics",
     "plotting",
     "presets",
+    "quality",
     "scorers",
     "search",
     "space",

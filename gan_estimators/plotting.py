@@ -307,7 +307,7 @@ def plot_history(history, *, panels=_HISTORY_PANELS, smooth="auto", label=None, 
       A generator norm collapsing towards 0 is the signature of vanishing gradients.
     - ``"normalized"``: the reference's min–max-normalised ``critic_real``, ``critic_fake`` and
       ``generator_loss`` and their mean (4 lines), i.e. the reference fitness per step
-      (see :func:`gan_estimators.scorers.loss_balance_fitness`).
+      (see :func:`gan_estimators.quality.scorers.loss_balance_fitness`).
 
     Parameters
     ----------

@@ -1,55 +1,8 @@
-"""Ready-made search spaces.
+"""Alias of :mod:`gan_estimators.search.presets`, kept so that imports and pickles naming
+``gan_estimators.presets`` keep working."""
 
-:func:`reference_space` is the gene of the reference WGAN search (SPEC §2), so that evolving a
-WGAN is three lines::
+import sys
 
-    from gan_estimators import EvolutionarySearchCV, WGANEstimator, reference_space
+from gan_estimators.search import presets as _module
 
-    search = EvolutionarySearchCV(WGANEstimator.reference(), reference_space(), cv=3)
-    search.fit(images)
-"""
-
-from gan_estimators.space import Integer, Real
-
-__all__ = ["reference_space"]
-
-
-def reference_space():
-    """The SPEC §2 gene space of the reference WGAN search.
-
-    It pairs with ``WGANEstimator.reference()``: that estimator uses the Wasserstein loss with
-    weight clipping (``loss="wgan"``), which is what makes ``clip_value`` matter, and decodes
-    every dimension into its networks or training loop (the reference code's gene fields that
-    changed nothing -- a truncated ``alpha``, swapped ``n_critic`` bounds -- are fixed: each
-    dimension here round-trips and changes the model it decodes to).
-
-    Returns
-    -------
-    param_space : dict
-        The ``param_space`` of :class:`~gan_estimators.EvolutionarySearchCV`:
-
-        =================  ===============================  ================================
-        name               dimension                        reference gene field
-        =================  ===============================  ================================
-        ``n_filters``      ``Integer(16, 128)``             FILTERS, base filter count F
-        ``alpha``          ``Real(0.05, 0.5)``              ALPHA, LeakyReLU slope
-        ``n_critic``       ``Integer(1, 10)``               CRITICS, critic updates per step
-        ``clip_value``     ``Real(0.005, 0.1)``             CLIP, weight-clip bound c
-        ``learning_rate``  ``Real(1e-8, 1e-4, log=True)``   LR, RMSprop learning rate
-        =================  ===============================  ================================
-
-        Each call returns a new dict, so it may be edited freely.
-
-    Examples
-    --------
-    >>> from gan_estimators import reference_space
-    >>> sorted(reference_space())
-    ['alpha', 'clip_value', 'learning_rate', 'n_critic', 'n_filters']
-    """
-    return {
-        "n_filters": Integer(16, 128),
-        "alpha": Real(0.05, 0.5),
-        "n_critic": Integer(1, 10),
-        "clip_value": Real(0.005, 0.1),
-        "learning_rate": Real(1e-8, 1e-4, log=True),
-    }
+sys.modules[__name__] = _module

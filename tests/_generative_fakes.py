@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
-from gan_estimators._sample_quality import GenerativeScoreMixin
+from gan_estimators.quality.evaluation import GenerativeScoreMixin
 
 HISTORY_KEYS = (
     "step",

@@ -10,7 +10,7 @@ from _generative_fakes import FakeGenerator, make_history
 from sklearn.datasets import load_digits
 
 import gan_estimators
-from gan_estimators.diagnostics import (
+from gan_estimators.quality.diagnostics import (
     FAILURE_MODES,
     DiagnosticsReport,
     GANTrainingWarning,

@@ -10,7 +10,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 
-from gan_estimators.features import (
+from gan_estimators.quality.features import (
     FEATURE_MAPS,
     CallableFeatures,
     FeatureMap,
@@ -288,8 +288,9 @@ def test_resolve_instances_callables_and_transformers(digits):
 def test_feature_modules_do_not_import_tensorflow():
     code = (
         "import sys, numpy as np\n"
-        "import gan_estimators.features as F, gan_estimators.metrics, gan_estimators.scorers\n"
-        "import gan_estimators.diagnostics, gan_estimators._sample_quality\n"
+        "import gan_estimators.quality.features as F, gan_estimators.quality.metrics\n"
+        "import gan_estimators.quality.scorers\n"
+        "import gan_estimators.quality.diagnostics, gan_estimators.quality.evaluation\n"
         "X = np.random.rand(50, 8, 8)\n"
         "F.resolve_feature_map('auto', X).transform(X[:5])\n"
         "bad = [m for m in ('tensorflow', 'keras') if m in sys.modules]\n"

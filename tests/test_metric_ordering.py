@@ -25,9 +25,9 @@ from _generative_fakes import FakeGenerator
 from scipy import ndimage
 from threadpoolctl import threadpool_limits
 
-from gan_estimators import metrics as M
 from gan_estimators.datasets import extract_class, load_mnist
-from gan_estimators.features import resolve_feature_map
+from gan_estimators.quality import metrics as M
+from gan_estimators.quality.features import resolve_feature_map
 
 N = 800
 ORDER = ("heldout", "noise", "blurred", "repeated10", "uniform")

@@ -8,7 +8,7 @@ import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan_estimators import metrics as M
+from gan_estimators.quality import metrics as M
 
 # ------------------------------------------------------------------------------------------
 # Fréchet distance

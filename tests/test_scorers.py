@@ -16,9 +16,9 @@ from sklearn.metrics import check_scoring, precision_score, recall_score
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from sklearn.neighbors import KernelDensity
 
-from gan_estimators import metrics as M
-from gan_estimators import scorers as S
-from gan_estimators.features import PCAResidualFeatures
+from gan_estimators.quality import metrics as M
+from gan_estimators.quality import scorers as S
+from gan_estimators.quality.features import PCAResidualFeatures
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_score_is_negative_fd_in_the_stored_feature_space(fitted, sevens):
     score = fitted.score(held)
     assert score < 0
     # Recompute by hand: same seed derivation, same stored feature map.
-    from gan_estimators._sample_quality import _TAG_SCORE, _seed
+    from gan_estimators.quality.evaluation import _TAG_SCORE, _seed
 
     fake = FakeGenerator.sample(fitted, len(held), random_state=_seed(0, _TAG_SCORE))
     expected = M.frechet_distance(
@@ -133,7 +133,7 @@ def test_scorers_are_signed_greater_is_better(sevens):
 
 
 def test_scorer_values_match_metrics(fitted, sevens):
-    from gan_estimators._sample_quality import _features
+    from gan_estimators.quality.evaluation import _features
 
     held = sevens[120:]
     real, fake = _features(fitted, held)
@@ -302,8 +302,8 @@ print("ok")
 @pytest.mark.parametrize(
     "first",
     [
-        "import gan_estimators.scorers",  # registered before scikit-learn's searches load
-        "import sklearn.model_selection, sklearn.inspection\nimport gan_estimators.scorers",
+        "import gan_estimators.quality.scorers",  # registered before scikit-learn's searches load
+        "import sklearn.model_selection, sklearn.inspection\nimport gan_estimators.quality.scorers",
     ],
 )
 def test_registration_works_whatever_the_import_order(first):

@@ -6,7 +6,8 @@ import pytest
 from _search_toys import Landscape, landscape_data
 from sklearn.exceptions import FitFailedWarning
 
-from gan_estimators import Categorical, EvolutionarySearchCV, Integer, Real, _evolution
+from gan_estimators import Categorical, EvolutionarySearchCV, Integer, Real
+from gan_estimators.search import evolution as _evolution
 
 SPACE = {"x": Real(0.0, 1.0), "k": Integer(0, 5), "choice": ["a", "b"]}
 

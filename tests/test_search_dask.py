@@ -6,7 +6,8 @@ from _search_toys import EnvProbe
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
-from gan_estimators import EvolutionarySearchCV, Real, _parallel
+from gan_estimators import EvolutionarySearchCV, Real
+from gan_estimators.search import workers as _parallel
 
 distributed = pytest.importorskip("distributed")
 joblib = pytest.importorskip("joblib")

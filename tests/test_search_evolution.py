@@ -1,4 +1,4 @@
-"""The genetic operators behind EvolutionarySearchCV (gan_estimators._evolution)."""
+"""The genetic operators behind EvolutionarySearchCV (gan_estimators.search.evolution)."""
 
 import math
 
@@ -6,8 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan_estimators import Categorical, Integer, Real, _evolution
-from gan_estimators.space import SearchSpace
+from gan_estimators import Categorical, Integer, Real
+from gan_estimators.search import evolution as _evolution
+from gan_estimators.search.space import SearchSpace
 
 SPACE = SearchSpace(
     {

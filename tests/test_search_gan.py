@@ -18,8 +18,8 @@ from sklearn.base import clone
 
 from gan_estimators import EvolutionarySearchCV, Integer, WGANEstimator, reference_space
 from gan_estimators.datasets import extract_class, load_digits_images
-from gan_estimators.diagnostics import GANTrainingWarning
-from gan_estimators.space import SearchSpace
+from gan_estimators.quality.diagnostics import GANTrainingWarning
+from gan_estimators.search.space import SearchSpace
 
 SPACE = SearchSpace(reference_space())
 NAMES = list(SPACE.names)

@@ -13,7 +13,8 @@ from _search_toys import EnvProbe
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
-from gan_estimators import EvolutionarySearchCV, Real, _parallel
+from gan_estimators import EvolutionarySearchCV, Real
+from gan_estimators.search import workers as _parallel
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 SPACE = {"C": Real(1e-2, 1e2, log=True), "gamma": Real(1e-3, 1e1, log=True)}

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from gan_estimators import Categorical, Integer, Real, reference_space
-from gan_estimators.space import SearchSpace, as_dimension
+from gan_estimators.search.space import SearchSpace, as_dimension
 
 genes = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 finite = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)

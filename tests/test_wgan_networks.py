@@ -10,8 +10,9 @@ import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan_estimators import WGANEstimator, _networks
-from gan_estimators.wgan import REFERENCE_PARAMS
+from gan_estimators import WGANEstimator
+from gan_estimators.gan import networks as _networks
+from gan_estimators.gan.estimator import REFERENCE_PARAMS
 
 
 def _class_name(layer):

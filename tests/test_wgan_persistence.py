@@ -15,8 +15,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from gan_estimators import WGANEstimator
-from gan_estimators.diagnostics import DiagnosticsReport, GANTrainingWarning, diagnose
-from gan_estimators.features import (
+from gan_estimators.quality.diagnostics import DiagnosticsReport, GANTrainingWarning, diagnose
+from gan_estimators.quality.features import (
     CallableFeatures,
     FeatureMap,
     PCAResidualFeatures,

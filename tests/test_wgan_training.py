@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_estimators import WGANEstimator, _losses, _networks
-from gan_estimators._optimizers import make_optimizer
-from gan_estimators._training import STEP_KEYS, GANTrainer
+from gan_estimators import WGANEstimator
+from gan_estimators.gan import losses as _losses
+from gan_estimators.gan import networks as _networks
+from gan_estimators.gan.optimizers import make_optimizer
+from gan_estimators.gan.trainer import STEP_KEYS, GANTrainer
 
 HISTORY_KEYS = {
     "step",

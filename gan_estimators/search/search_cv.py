@@ -45,8 +45,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_method_params, indexable
 
-from gan_estimators import _evolution, _fitness_cache, _parallel
-from gan_estimators.space import SearchSpace
+from gan_estimators.search import evolution as _evolution
+from gan_estimators.search import store as _fitness_cache
+from gan_estimators.search import workers as _parallel
+from gan_estimators.search.space import SearchSpace
 
 __all__ = ["EvolutionarySearchCV"]
 
@@ -89,7 +91,7 @@ class EvolutionarySearchCV(BaseSearchCV):
     """Hyperparameter search by a genetic algorithm, with cross-validated fitness.
 
     Each individual is a gene vector in [0, 1] with one gene per hyperparameter; ``param_space``
-    decodes it into parameters (see :mod:`gan_estimators.space`). A DEAP genetic algorithm
+    decodes it into parameters (see :mod:`gan_estimators.search.space`). A DEAP genetic algorithm
     evolves a population by tournament selection, crossover and bounded mutation, with elitism
     through a hall of fame. The fitness of a configuration is its mean cross-validated score,
     computed by scikit-learn's search machinery (this class subclasses ``BaseSearchCV``), so
@@ -102,7 +104,7 @@ class EvolutionarySearchCV(BaseSearchCV):
     cache hits, which cost no fit and add no ``cv_results_`` row. ``memory`` persists
     evaluations across runs.
 
-    Read more in :mod:`gan_estimators.search`.
+    Read more in :mod:`gan_estimators.search.search_cv`.
 
     Parameters
     ----------
@@ -195,7 +197,7 @@ class EvolutionarySearchCV(BaseSearchCV):
     n_jobs : int or None, default=None
         Number of jobs running candidates x folds in parallel (joblib). Each worker process
         caps its TensorFlow and BLAS thread pools to its share of the cores (see
-        :mod:`gan_estimators._parallel`). Under ``joblib.parallel_config(backend="dask")`` the
+        :mod:`gan_estimators.search.workers`). Under ``joblib.parallel_config(backend="dask")`` the
         fits run on a Dask cluster.
 
     refit : bool, str or callable, default=True

@@ -15,7 +15,7 @@ and ``epsilon`` added to ``sqrt(v)``; RMSprop without momentum or centring,
 import numpy as np
 import tensorflow as tf
 
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
+from gan_estimators.gan._config import OPTIMIZERS
 
 
 def _handle(variable):

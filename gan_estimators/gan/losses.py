@@ -1,4 +1,4 @@
-"""Loss strategies plugged into the one compiled train step of :mod:`gan_estimators._training`.
+"""Loss strategies plugged into the one compiled train step of :mod:`gan_estimators.gan.trainer`.
 
 A strategy says how to score the critic's outputs on real and fake batches, what the
 generator minimises, whether a gradient penalty is added, and what happens to the critic's
@@ -16,6 +16,8 @@ are the binary cross-entropies of the real and fake batches.
 
 import keras
 import tensorflow as tf
+
+from gan_estimators.gan._config import LOSSES
 
 
 def critic_scores(critic, real, fake, *, joint):
@@ -216,4 +218,4 @@ def make_loss(loss, *, clip_value, gp_weight, label_noise):
         return WassersteinGP(gp_weight)
     if loss == "gan":
         return VanillaGAN(label_noise)
-    raise ValueError(f"loss must be one of 'wgan-gp', 'wgan', 'gan'; got {loss!r}")
+    raise ValueError(f"loss must be one of {', '.join(map(repr, LOSSES))}; got {loss!r}")

@@ -17,9 +17,9 @@ import weakref
 import numpy as np
 from sklearn.utils import check_random_state
 
-from gan_estimators.diagnostics import FAILURE_MODES, GANTrainingWarning, diagnose
-from gan_estimators.features import _as_samples, _single_threaded_blas, resolve_feature_map
-from gan_estimators.metrics import compute_metrics
+from gan_estimators.quality.diagnostics import FAILURE_MODES, GANTrainingWarning, diagnose
+from gan_estimators.quality.features import _as_samples, _single_threaded_blas, resolve_feature_map
+from gan_estimators.quality.metrics import compute_metrics
 
 __all__ = ["GenerativeScoreMixin", "evaluate_samples"]
 
@@ -120,9 +120,9 @@ def evaluate_samples(estimator, X, metrics=("fd",), **metric_kwargs):
     X : array-like
         Real samples (e.g. a held-out fold), shaped and scaled like the training data.
     metrics : iterable of str, default=("fd",)
-        Names from :data:`gan_estimators.metrics.METRIC_NAMES`.
+        Names from :data:`gan_estimators.quality.metrics.METRIC_NAMES`.
     **metric_kwargs
-        Passed to :func:`gan_estimators.metrics.compute_metrics` (``pr_k``, ``dc_k``, ...).
+        Passed to :func:`gan_estimators.quality.metrics.compute_metrics` (``pr_k``, ``dc_k``, ...).
 
     Returns
     -------
@@ -184,7 +184,7 @@ class GenerativeScoreMixin:
     def _fit_sample_quality(self, X):
         """Fit ``feature_map_`` on the training data and compute ``diagnostics_``.
 
-        Warns with :class:`~gan_estimators.diagnostics.GANTrainingWarning` for each failure
+        Warns with :class:`~gan_estimators.quality.diagnostics.GANTrainingWarning` for each failure
         mode that trips.
         """
         _feature_cache.pop(self, None)

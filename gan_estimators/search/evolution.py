@@ -83,7 +83,7 @@ class Evolution:
 
     Parameters
     ----------
-    space : gan_estimators.space.SearchSpace
+    space : gan_estimators.search.space.SearchSpace
     rng : numpy.random.Generator
         The search's private generator; the only source of randomness.
     population_size, crossover_probability, mutation_probability, tournament_size,

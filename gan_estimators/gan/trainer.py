@@ -38,7 +38,7 @@ try:  # Private API: the per-thread options TensorFlow sends with every function
 except ImportError:  # pragma: no cover - a TensorFlow without it runs with its defaults
     _eager_context = None
 
-from gan_estimators._networks import clip_targets, has_batch_norm
+from gan_estimators.gan.networks import clip_targets, has_batch_norm
 
 #: Keys of the dict returned by one generator iteration, in ``history_`` order.
 STEP_KEYS = (
@@ -72,7 +72,7 @@ def lean_call_options():
     subexpressions, constant folding, arithmetic, dependencies, the remapper's
     convolution + bias fusion) still run.  Built from the options the current thread would
     use anyway, so thread-pool sizes and device placement set by the user or by
-    :mod:`gan_estimators._parallel` are kept.  Returns None when this TensorFlow does not
+    :mod:`gan_estimators.search.workers` are kept.  Returns None when this TensorFlow does not
     expose them, in which case the step runs with TensorFlow's defaults.
     """
     try:
@@ -111,9 +111,9 @@ class GANTrainer:
     ----------
     generator, critic : keras.Model
         The networks; they are updated in place.
-    strategy : gan_estimators._losses.LossStrategy
+    strategy : gan_estimators.gan.losses.LossStrategy
         The loss.
-    generator_optimizer, critic_optimizer : gan_estimators._optimizers.FusedOptimizer
+    generator_optimizer, critic_optimizer : gan_estimators.gan.optimizers.FusedOptimizer
         One optimizer per network (built here for the network's trainable variables if
         needed, so that no variable is created while tracing).
     latent_dim : int

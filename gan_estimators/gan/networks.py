@@ -18,20 +18,11 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from gan_estimators.gan._config import UPSAMPLINGS
+
 #: BatchNormalization momentum of the reference networks (Keras convention: weight of the
 #: old moving average).
 BN_MOMENTUM = 0.8
-
-#: Normalisations a critic can use.  BatchNorm couples the samples of a batch, which breaks
-#: the per-sample gradient penalty of WGAN-GP, so the estimator never combines the two.
-CRITIC_NORMS = ("batch", "layer", "none")
-
-#: Generator hidden activations.
-GENERATOR_ACTIVATIONS = ("relu", "leaky_relu")
-
-#: How the convolutional generator doubles its resolution: nearest-neighbour upsampling then a
-#: 3×3 convolution (the reference), or one 4×4 transposed convolution of stride 2.
-UPSAMPLINGS = ("nearest", "transposed")
 
 
 @keras.saving.register_keras_serializable(package="gan_estimators")

@@ -453,7 +453,7 @@ def _import_estimator():
     """Import :class:`WGANEstimator` -- and TensorFlow -- without TensorFlow's start-up noise."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with _native_stderr_silenced(enabled=not _native_logs_wanted()):
-        from gan_estimators.wgan import WGANEstimator
+        from gan_estimators.gan.estimator import WGANEstimator
     return WGANEstimator
 
 
@@ -732,9 +732,9 @@ def make_search(
     """
     from sklearn.model_selection import KFold, ShuffleSplit
 
-    from gan_estimators.presets import reference_space
-    from gan_estimators.search import EvolutionarySearchCV
-    from gan_estimators.space import Real
+    from gan_estimators.search.presets import reference_space
+    from gan_estimators.search.search_cv import EvolutionarySearchCV
+    from gan_estimators.search.space import Real
 
     WGANEstimator = _import_estimator()
 
@@ -754,7 +754,7 @@ def make_search(
         splitter = KFold(cv, shuffle=True, random_state=random_state)
     scoring = None
     if not hasattr(estimator, "score"):
-        from gan_estimators.scorers import get_scorer
+        from gan_estimators.quality.scorers import get_scorer
 
         scoring = get_scorer("fd")  # what score() returns: -FD in the estimator's feature space
     return EvolutionarySearchCV(
@@ -779,7 +779,7 @@ def _fit_quietly(estimator, X):
 
     from sklearn.utils._param_validation import InvalidParameterError
 
-    from gan_estimators.diagnostics import GANTrainingWarning
+    from gan_estimators.quality.diagnostics import GANTrainingWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GANTrainingWarning)
@@ -807,8 +807,8 @@ def _diagnostics_line(estimator):
 
 def _evaluate(estimator, holdout):
     """Sample-quality metrics of ``estimator`` against held-out data (paper conventions)."""
-    from gan_estimators._sample_quality import evaluate_samples
-    from gan_estimators.metrics import METRIC_NAMES
+    from gan_estimators.quality.evaluation import evaluate_samples
+    from gan_estimators.quality.metrics import METRIC_NAMES
 
     metrics = evaluate_samples(estimator, holdout, METRIC_NAMES)
     return {"score": -metrics["fd"], **metrics}
@@ -818,8 +818,8 @@ def _real_floor(estimator, train, holdout, random_state):
     """FD between held-out real data and as many real training images: the best reachable."""
     import numpy as np
 
-    from gan_estimators.features import resolve_feature_map
-    from gan_estimators.metrics import frechet_distance
+    from gan_estimators.quality.features import resolve_feature_map
+    from gan_estimators.quality.metrics import frechet_distance
 
     mapping = getattr(estimator, "feature_map_", None)
     if mapping is None:
@@ -924,7 +924,7 @@ def _run_search(args, X, budget):
 
     from sklearn.exceptions import FitFailedWarning
 
-    from gan_estimators.diagnostics import GANTrainingWarning
+    from gan_estimators.quality.diagnostics import GANTrainingWarning
 
     parallel = budget["n_jobs"] != 1
     report = None if args.quiet else _GenerationReport(budget["generations"], bar=parallel)

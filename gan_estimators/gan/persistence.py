@@ -11,7 +11,7 @@ can be loaded without unpickling anything.  A fitted built-in feature map is wri
 plus arrays for the ``.npz`` file (:func:`feature_map_to_json`); a ``feature_map`` parameter
 that is a user object (function, Keras model, transformer) is replaced by a marker
 (:func:`feature_map_param_to_json`) and comes back as an
-:class:`~gan_estimators.features.UnsavedFeatureMap`.
+:class:`~gan_estimators.quality.features.UnsavedFeatureMap`.
 """
 
 import json
@@ -21,7 +21,7 @@ import tempfile
 import keras
 import numpy as np
 
-from gan_estimators.features import _STORABLE_MAPS, FeatureMap, UnsavedFeatureMap
+from gan_estimators.quality.features import _STORABLE_MAPS, FeatureMap, UnsavedFeatureMap
 
 
 def model_to_bytes(model):

@@ -1,0 +1,23 @@
+"""The GAN estimator and the parts it is built from.
+
+- :mod:`._config`: defaults, the reference configuration, option names and parameter
+  constraints (no TensorFlow, so the command line can build its options from them);
+- :mod:`.estimator`: :class:`WGANEstimator`, the scikit-learn estimator;
+- :mod:`.networks`, :mod:`.losses`, :mod:`.optimizers`, :mod:`.trainer`: the Keras networks,
+  the loss strategies, the fused optimizers and the compiled train step;
+- :mod:`.layout`: the data layout and scaling fitted on the training data;
+- :mod:`.validation`: checks of training data;
+- :mod:`.persistence`: the save/load folder format.
+
+Importing this package does not import TensorFlow; importing :mod:`.estimator` does.
+"""
+
+import importlib
+
+__all__ = ["WGANEstimator"]
+
+
+def __getattr__(name):
+    if name == "WGANEstimator":
+        return importlib.import_module("gan_estimators.gan.estimator").WGANEstimator
+    raise AttributeError(f"module 'gan_estimators.gan' has no attribute {name!r}")

@@ -1,0 +1,138 @@
+"""What a GAN estimator can be configured with: defaults, option names and constraints.
+
+This module imports neither TensorFlow nor Keras, so the command line builds its options
+(choices and defaults) from it without starting TensorFlow, and every list of options lives
+here once.
+"""
+
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+#: ``loss=`` names: Wasserstein with gradient penalty, Wasserstein with weight clipping, and
+#: the non-saturating GAN.
+LOSSES = ("wgan-gp", "wgan", "gan")
+
+#: ``optimizer=`` names (the fused optimizers of :mod:`.optimizers`).
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+
+#: ``network=`` names; ``"auto"`` is ``"conv"`` for images and ``"mlp"`` for tables.
+NETWORKS = ("auto", "conv", "mlp")
+
+#: Normalisations a critic can use.  BatchNorm couples the samples of a batch, which breaks
+#: the per-sample gradient penalty of WGAN-GP, so the estimator never combines the two.
+CRITIC_NORMS = ("batch", "layer", "none")
+
+#: Generator hidden activations.
+GENERATOR_ACTIVATIONS = ("relu", "leaky_relu")
+
+#: How the convolutional generator doubles its resolution: nearest-neighbour upsampling then a
+#: 3×3 convolution (the reference), or one 4×4 transposed convolution of stride 2.
+UPSAMPLINGS = ("nearest", "transposed")
+
+#: Default hyperparameters, chosen by sample quality per second of CPU training (the
+#: training guide shows the measurements behind them).
+DEFAULTS = {
+    "loss": "gan",
+    "latent_dim": 128,
+    "n_filters": 32,
+    "critic_width": 2.0,
+    "alpha": 0.2,
+    "n_critic": 1,
+    "n_gen": 1,
+    "clip_value": 0.01,
+    "gp_weight": 10.0,
+    "label_noise": 0.0,
+    "learning_rate": 5e-4,
+    "generator_learning_rate": None,
+    "critic_learning_rate": None,
+    "optimizer": "adam",
+    "beta_1": 0.5,
+    "beta_2": 0.9,
+    "ema_decay": 0.99,
+    "batch_size": 64,
+    "n_steps": 500,
+    "epochs": None,
+    "max_time": None,
+    "network": "auto",
+    "generator_activation": "relu",
+    "upsampling": "transposed",
+    "critic_norm": "auto",
+    "dropout": 0.0,
+    "init_std": 0.02,
+    "feature_map": "auto",
+    "random_state": None,
+    "verbose": 0,
+    "warm_start": False,
+}
+
+#: The reference DCGAN/WGAN configuration (the user guide's "Reference configuration" page;
+#: see ``WGANEstimator.reference``).
+REFERENCE_PARAMS = {
+    "loss": "wgan",
+    "latent_dim": 100,
+    "n_filters": 64,
+    "critic_width": 1.0,
+    "alpha": 0.2,
+    "n_critic": 5,
+    "n_gen": 1,
+    "clip_value": 0.01,
+    "learning_rate": 5e-5,
+    "optimizer": "rmsprop",
+    "ema_decay": None,
+    "batch_size": 64,
+    "network": "conv",
+    "generator_activation": "leaky_relu",
+    "upsampling": "nearest",
+    "critic_norm": "batch",
+    "dropout": 0.25,
+    "init_std": 0.02,
+}
+
+#: Parameters fixing the networks' architecture: a warm start cannot change them.
+STRUCTURAL_PARAMS = (
+    "latent_dim",
+    "n_filters",
+    "critic_width",
+    "alpha",
+    "generator_activation",
+    "upsampling",
+    "dropout",
+    "init_std",
+)
+
+#: scikit-learn parameter constraints of the estimator (``_parameter_constraints``).
+PARAMETER_CONSTRAINTS = {
+    "loss": [StrOptions(set(LOSSES))],
+    "latent_dim": [Interval(Integral, 1, None, closed="left")],
+    "n_filters": [Interval(Integral, 1, None, closed="left")],
+    "critic_width": [Interval(Real, 0, None, closed="neither")],
+    "alpha": [Interval(Real, 0, 1, closed="both")],
+    "n_critic": [Interval(Integral, 1, None, closed="left")],
+    "n_gen": [Interval(Integral, 1, None, closed="left")],
+    "clip_value": [Interval(Real, 0, None, closed="neither")],
+    "gp_weight": [Interval(Real, 0, None, closed="left")],
+    "label_noise": [Interval(Real, 0, 0.5, closed="left"), "boolean"],
+    "learning_rate": [Interval(Real, 0, None, closed="neither")],
+    "generator_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+    "critic_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
+    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "beta_1": [Interval(Real, 0, 1, closed="left")],
+    "beta_2": [Interval(Real, 0, 1, closed="left")],
+    "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "n_steps": [Interval(Integral, 1, None, closed="left"), None],
+    "epochs": [Interval(Real, 0, None, closed="neither"), None],
+    "max_time": [Interval(Real, 0, None, closed="neither"), None],
+    "network": [StrOptions(set(NETWORKS))],
+    "generator_activation": [StrOptions(set(GENERATOR_ACTIVATIONS))],
+    "upsampling": [StrOptions(set(UPSAMPLINGS))],
+    "critic_norm": [StrOptions({"auto", *CRITIC_NORMS})],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "init_std": [Interval(Real, 0, None, closed="neither"), None],
+    # Interpreted by the sample-quality mixin, which owns its validation.
+    "feature_map": "no_validation",
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "warm_start": ["boolean"],
+}

@@ -1,0 +1,18 @@
+"""Evolutionary hyperparameter search for any scikit-learn estimator.
+
+- :mod:`.search_cv`: :class:`EvolutionarySearchCV`, a scikit-learn ``BaseSearchCV``;
+- :mod:`.evolution`: the genetic algorithm (DEAP operators, selection, hall of fame);
+- :mod:`.space`: search dimensions (:class:`Integer`, :class:`Real`, :class:`Categorical`)
+  and the gene encoding;
+- :mod:`.store`: fitness bookkeeping and the persistent ``memory=`` store;
+- :mod:`.workers`: thread caps for joblib and Dask workers;
+- :mod:`.presets`: ready-made search spaces.
+
+Nothing here knows about GANs.
+"""
+
+from gan_estimators.search.presets import reference_space
+from gan_estimators.search.search_cv import EvolutionarySearchCV
+from gan_estimators.search.space import Categorical, Integer, Real
+
+__all__ = ["Categorical", "EvolutionarySearchCV", "Integer", "Real", "reference_space"]
