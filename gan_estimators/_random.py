@@ -57,3 +57,18 @@ def numpy_generator(random_state):
     if isinstance(random_state, numbers.Integral):
         return np.random.default_rng(int(random_state))
     return np.random.default_rng(draw_seed(random_state))
+
+
+def sampling_random_state(random_state):
+    """A NumPy random generator for ``random_state``, as scikit-learn's
+    ``check_random_state`` gives it, extended to ``Generator`` instances.
+
+    An int gives a new ``RandomState`` seeded with it, a ``RandomState`` or ``Generator``
+    instance is returned as is (and advanced by its use), and None gives a fresh unseeded
+    ``Generator`` (never NumPy's global generator).
+    """
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, np.random.Generator):
+        return random_state
+    return check_random_state(random_state)

@@ -176,7 +176,8 @@ def test_n_filters_sets_layer_widths(n_filters):
 
 @pytest.mark.parametrize("alpha", [0.05, 0.3, 0.5])
 def test_alpha_sets_every_leaky_relu_slope_of_both_networks(alpha):
-    """The reference decoded α to 0 and its critic ignored it (SPEC §2): not here."""
+    """The reference decoded α to 0 and its critic ignored it (see the reference
+    configuration): not here."""
     for network, shape in (("conv", (8, 8, 1)), ("mlp", (5,))):
         if network == "conv":
             models = (

@@ -72,6 +72,11 @@ def _same_fit(original, restored):
             assert restored.get_params()[name] == value, name
     assert restored.n_steps_ == original.n_steps_
     assert restored.history_ == original.history_
+    for name in ("data_min_", "data_max_", "image_shape_", "n_features_in_", "_input_ndim_"):
+        assert hasattr(restored, name) == hasattr(original, name), name
+    np.testing.assert_array_equal(restored.data_min_, original.data_min_)
+    np.testing.assert_array_equal(restored.data_max_, original.data_max_)
+    assert getattr(restored, "image_shape_", None) == getattr(original, "image_shape_", None)
     for a, b in zip(original.generator_.weights, restored.generator_.weights, strict=True):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     for a, b in zip(original.critic_.weights, restored.critic_.weights, strict=True):
@@ -144,6 +149,9 @@ def test_pickle_holds_keras_archives_not_live_models(table_gan):
     state = table_gan.__getstate__()
     assert isinstance(state["generator_"], bytes) and isinstance(state["critic_"], bytes)
     assert "_trainer" not in state and "generator_optimizer_" not in state
+    # The data layout is stored as the attributes every release has pickled.
+    assert state["_layout_"] == "tabular" and "_data_layout_" not in state
+    np.testing.assert_array_equal(state["data_min_"], table_gan.data_min_)
 
 
 def test_save_writes_plain_files_loadable_without_pickle(table_gan, tmp_path):
@@ -282,6 +290,8 @@ def _rewrite_as_version(folder, version):
     """Turn a saved folder into what gan_estimators wrote in an older format ``version``."""
     document = json.loads((folder / "estimator.json").read_text())
     document["version"] = version
+    # Folders written before the optimizer key rebuild the optimizers the parameters name.
+    del document["fitted"]["optimizer_key"]
     # Format 5 added upsampling: older generators upsampled to the nearest neighbour.
     assert document["params"].pop("upsampling") == "nearest"
     del document["fitted"]["structure"]["upsampling"]
@@ -346,7 +356,7 @@ def test_version_2_folders_load_without_a_weight_average(narrow_critic_gan, tmp_
     z = np.random.RandomState(1).standard_normal((5, image_gan.latent_dim)).astype(np.float32)
     np.testing.assert_allclose(
         loaded.sample(5, random_state=1),
-        image_gan._unscale(np.asarray(image_gan.generator_(z, training=False))),
+        image_gan._data_layout_.unscale(np.asarray(image_gan.generator_(z, training=False))),
         rtol=1e-6,
     )
 
@@ -514,3 +524,24 @@ def test_diagnostics_json_round_trip_keeps_nan_and_array_evidence():
     assert restored.mode_collapse.evidence["per_window"] == [1.0, 2.5]
     restored.mode_collapse.evidence["undefined"] = 0.0
     assert restored != report
+
+
+def test_optimizer_states_that_do_not_fit_are_refused_on_load(table_gan, tmp_path):
+    folder = tmp_path / "saved"
+    table_gan.save(folder)
+    with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
+        kept = {k: arrays[k] for k in arrays.files if k != "optimizer_critic_2"}
+    np.savez(folder / "arrays.npz", **kept)
+    with pytest.raises(ValueError, match="Cannot restore the state"):
+        WGANEstimator.load(folder)
+
+
+def test_optimizers_come_back_as_they_were_built(table_gan):
+    gan = copy.deepcopy(table_gan)
+    gan.set_params(optimizer="sgd")
+    restored = pickle.loads(pickle.dumps(gan))
+    assert restored.generator_optimizer_.name == table_gan.generator_optimizer_.name
+    for before, after in zip(
+        table_gan.critic_optimizer_.get_state(), restored.critic_optimizer_.get_state(), strict=True
+    ):
+        np.testing.assert_array_equal(before, after)

@@ -1,4 +1,4 @@
-"""The compiled training step and what WGANEstimator's training hyperparameters do."""
+"""What WGANEstimator's training hyperparameters do (the train step: test_wgan_trainer.py)."""
 
 import math
 import random
@@ -12,146 +12,15 @@ import tensorflow as tf
 from gan_estimators import WGANEstimator
 from gan_estimators.gan import losses as _losses
 from gan_estimators.gan import networks as _networks
-from gan_estimators.gan.optimizers import make_optimizer
-from gan_estimators.gan.trainer import STEP_KEYS, GANTrainer
-
-HISTORY_KEYS = {
-    "step",
-    "critic_loss",
-    "critic_real",
-    "critic_fake",
-    "generator_loss",
-    "gradient_penalty",
-    "critic_grad_norm",
-    "generator_grad_norm",
-    "elapsed",
-}
+from gan_estimators.gan.settings import resolve_settings
+from gan_estimators.quality.history import HISTORY_KEYS, STEP_KEYS
 
 
 def _blobs(n=64, d=3, seed=0):
     return np.random.default_rng(seed).normal(size=(n, d)).astype(np.float32)
 
 
-def _trainer(loss, *, network="conv", norm="batch", n_critic=2, n_gen=1, optimizer="adam"):
-    shape = (8, 8, 1) if network == "conv" else (3,)
-    strategy = _losses.make_loss(loss, clip_value=0.01, gp_weight=10.0, label_noise=0.1)
-    activation = strategy.critic_output_activation
-    if network == "conv":
-        generator = _networks.build_conv_generator(shape, 4, 8, seed=0)
-        critic = _networks.build_conv_critic(
-            shape, 8, norm=norm, dropout=0.2, output_activation=activation, seed=1
-        )
-    else:
-        generator = _networks.build_mlp_generator(3, 4, 4, seed=0)
-        critic = _networks.build_mlp_critic(3, 4, norm=norm, output_activation=activation, seed=1)
-    trainer = GANTrainer(
-        generator,
-        critic,
-        strategy,
-        make_optimizer(optimizer, 1e-3, beta_1=0.5, beta_2=0.9),
-        make_optimizer(optimizer, 1e-3, beta_1=0.5, beta_2=0.9),
-        latent_dim=4,
-        batch_size=16,
-        n_critic=n_critic,
-        n_gen=n_gen,
-        seed=0,
-    )
-    data = np.random.default_rng(0).uniform(-1, 1, size=(40, *shape)).astype(np.float32)
-    return trainer, tf.convert_to_tensor(data)
-
-
-def _snapshot(model):
-    return {v.path: np.array(v.numpy()) for v in model.weights}
-
-
-def _changed(before, model):
-    return {v.path for v in model.weights if not np.array_equal(before[v.path], v.numpy())}
-
-
-# ------------------------------------------------------------------ update isolation
-
-
-@pytest.mark.parametrize(
-    ("loss", "network", "norm"),
-    [("wgan", "conv", "batch"), ("gan", "mlp", "batch"), ("wgan-gp", "conv", "layer")],
-)
-def test_each_update_changes_exactly_its_own_networks_weights(loss, network, norm):
-    """The Keras 3 `trainable`-flag pitfall (SPEC §2) would leave one side frozen."""
-    trainer, data = _trainer(loss, network=network, norm=norm)
-    generator, critic = trainer.generator, trainer.critic
-
-    g_before, c_before = _snapshot(generator), _snapshot(critic)
-    trainer.critic_step(data)
-    assert _changed(g_before, generator) == set(), "a critic update touched the generator"
-    changed = _changed(c_before, critic)
-    kernels = {v.path for v in critic.trainable_variables if v.name == "kernel"}
-    assert kernels <= changed, "a critic update left critic kernels unchanged"
-    if norm == "batch":
-        moving = {v.path for v in critic.non_trainable_weights}
-        assert moving <= changed, "BatchNorm statistics of the critic were not updated"
-
-    g_before, c_before = _snapshot(generator), _snapshot(critic)
-    trainer.generator_step()
-    assert _changed(c_before, critic) == set(), "a generator update touched the critic"
-    changed = _changed(g_before, generator)
-    assert {v.path for v in generator.trainable_variables} <= changed
-    assert {v.path for v in generator.non_trainable_weights} <= changed  # BN statistics
-
-
-def test_full_iteration_trains_both_networks_and_the_flags_stay_true():
-    trainer, data = _trainer("wgan-gp", norm="layer")
-    g_before, c_before = _snapshot(trainer.generator), _snapshot(trainer.critic)
-    values = trainer(data)
-    assert set(values) == set(STEP_KEYS)
-    assert {v.path for v in trainer.generator.trainable_variables} <= _changed(
-        g_before, trainer.generator
-    )
-    assert {v.path for v in trainer.critic.trainable_variables if v.name == "kernel"} <= _changed(
-        c_before, trainer.critic
-    )
-    assert trainer.generator.trainable and trainer.critic.trainable
-
-
 # ------------------------------------------------------------------ clipping
-
-
-@pytest.mark.parametrize("clip", [0.01, 0.05])
-def test_clipping_bounds_kernels_and_biases_and_spares_batchnorm(clip):
-    strategy = _losses.Wasserstein(clip)
-    generator = _networks.build_conv_generator((8, 8, 1), 4, 8, seed=0)
-    critic = _networks.build_conv_critic((8, 8, 1), 8, norm="batch", seed=1)
-    # Start far outside the bounds so that clipping (not the small update) is tested.
-    for variable in _networks.clip_targets(critic):
-        variable.assign(np.full(variable.shape, 0.5, np.float32))
-    bn_layers = [la for la in critic.layers if isinstance(la, keras.layers.BatchNormalization)]
-    for layer in bn_layers:
-        layer.moving_mean.assign(np.full(layer.moving_mean.shape, 3.0, np.float32))
-        layer.moving_variance.assign(np.full(layer.moving_variance.shape, 5.0, np.float32))
-    trainer = GANTrainer(
-        generator,
-        critic,
-        strategy,
-        make_optimizer("rmsprop", 5e-5),
-        make_optimizer("rmsprop", 5e-5),
-        latent_dim=4,
-        batch_size=16,
-        n_critic=3,
-        n_gen=1,
-        seed=0,
-    )
-    data = tf.random.stateless_uniform((32, 8, 8, 1), seed=(1, 2), minval=-1, maxval=1)
-    trainer(data)
-    extremes = []
-    for variable in _networks.clip_targets(critic):
-        values = np.abs(variable.numpy())
-        assert np.all(values <= clip + 1e-7), variable.path
-        extremes.append(values.max())
-    assert max(extremes) == pytest.approx(clip, rel=1e-5)  # the bound binds
-    for layer in bn_layers:
-        # Updated by the 3 critic forward passes (momentum 0.8) but never clipped.
-        assert np.all(layer.moving_variance.numpy() > 1.0)
-        assert np.all(np.abs(layer.moving_mean.numpy()) > 0.5)
-        assert np.all(layer.gamma.numpy() > 0.5)  # a trainable scale, not a kernel
 
 
 def test_estimator_clip_value_sets_the_bounds():
@@ -203,14 +72,12 @@ def test_gradient_penalty_uses_each_samples_own_gradient_norm():
     _, _, norms = _losses.scores_and_gradient_norms(critic, real, fake, x_hat)
     np.testing.assert_allclose(norms.numpy(), np.linalg.norm(x_hat.numpy(), axis=1), rtol=1e-5)
 
-    _, _, penalty = strategy.critic_losses(
-        critic, real, fake, tf.random.Generator.from_seed(7), joint=True
-    )
+    _, _, penalty = strategy.critic_losses(critic, real, fake, tf.random.Generator.from_seed(7))
     expected = 10.0 * np.mean((np.linalg.norm(x_hat.numpy(), axis=1) - 1.0) ** 2)
     assert float(penalty) == pytest.approx(expected, rel=1e-5)
 
     _, _, doubled = _losses.WassersteinGP(20.0).critic_losses(
-        critic, real, fake, tf.random.Generator.from_seed(7), joint=True
+        critic, real, fake, tf.random.Generator.from_seed(7)
     )
     assert float(doubled) == pytest.approx(2 * expected, rel=1e-5)
 
@@ -255,7 +122,8 @@ def test_label_noise_true_means_point_two_and_changes_training():
     clean = WGANEstimator(label_noise=0.0, **kwargs).fit(X).history_["critic_loss"]
     noisy = WGANEstimator(label_noise=True, **kwargs).fit(X).history_["critic_loss"]
     assert clean != noisy
-    assert WGANEstimator(label_noise=True)._resolved_settings("tabular")["label_noise"] == 0.2
+    params = WGANEstimator(label_noise=True).get_params()
+    assert resolve_settings(params, "tabular").label_noise == 0.2
 
 
 def test_vanilla_gan_critic_outputs_probabilities():
@@ -335,10 +203,10 @@ def test_budget_n_steps_epochs_and_max_time():
 def test_history_has_one_entry_per_iteration_and_consistent_terms():
     gan = WGANEstimator(n_steps=5, batch_size=16, n_filters=2, random_state=0).fit(_blobs())
     history = gan.history_
-    assert set(history) == HISTORY_KEYS
+    assert set(history) == set(HISTORY_KEYS)
     assert all(len(values) == 5 for values in history.values())
     assert history["step"] == [1, 2, 3, 4, 5]
-    assert all(isinstance(v, float) for key in HISTORY_KEYS - {"step"} for v in history[key])
+    assert all(isinstance(v, float) for key in set(HISTORY_KEYS) - {"step"} for v in history[key])
     total = np.add(history["critic_real"], history["critic_fake"])
     np.testing.assert_allclose(
         history["critic_loss"], total + np.asarray(history["gradient_penalty"]), rtol=1e-4
@@ -447,30 +315,7 @@ def test_data_range_of_the_first_fit_is_kept_when_continuing():
 
 def _unscaled_generator_output(gan, generator, n, seed):
     z = np.random.RandomState(seed).standard_normal((n, gan.latent_dim)).astype(np.float32)
-    return gan._unscale(np.asarray(generator(z, training=False)))
-
-
-def test_generator_average_follows_the_warm_up_rule_every_iteration():
-    trainer, data = _trainer("gan", n_critic=1)
-    average = keras.models.clone_model(trainer.generator)
-    average.set_weights(trainer.generator.get_weights())
-    trainer.average_generator, trainer.average_decay = average, 0.5
-    expected = [w.copy() for w in trainer.generator.get_weights()]
-    for t in (1, 2, 3, 20):
-        while int(trainer.generator_optimizer.iterations.numpy()) < t:
-            trainer(data)
-            updates = int(trainer.generator_optimizer.iterations.numpy())
-            decay = min(0.5, (1 + updates) / (10 + updates))
-            expected = [
-                decay * e + (1 - decay) * w
-                for e, w in zip(expected, trainer.generator.get_weights(), strict=True)
-            ]
-    for e, a in zip(expected, average.get_weights(), strict=True):
-        np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
-    assert not all(
-        np.allclose(a, w)
-        for a, w in zip(average.get_weights(), trainer.generator.get_weights(), strict=True)
-    )
+    return gan._data_layout_.unscale(np.asarray(generator(z, training=False)))
 
 
 def test_sample_uses_the_averaged_generator_and_none_turns_it_off():

@@ -3,11 +3,13 @@
 - :mod:`._config`: defaults, the reference configuration, option names and parameter
   constraints (no TensorFlow, so the command line can build its options from them);
 - :mod:`.estimator`: :class:`WGANEstimator`, the scikit-learn estimator;
+- :mod:`.settings`: the effective settings of the parameters for one fit;
 - :mod:`.networks`, :mod:`.losses`, :mod:`.optimizers`, :mod:`.trainer`: the Keras networks,
   the loss strategies, the fused optimizers and the compiled train step;
 - :mod:`.layout`: the data layout and scaling fitted on the training data;
 - :mod:`.validation`: checks of training data;
-- :mod:`.persistence`: the save/load folder format.
+- :mod:`.persistence`: the list of fitted attributes, pickling and the save/load folder
+  format.
 
 Importing this package does not import TensorFlow; importing :mod:`.estimator` does.
 """

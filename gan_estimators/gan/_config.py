@@ -30,6 +30,16 @@ GENERATOR_ACTIVATIONS = ("relu", "leaky_relu")
 #: 3×3 convolution (the reference), or one 4×4 transposed convolution of stride 2.
 UPSAMPLINGS = ("nearest", "transposed")
 
+#: The values each string parameter accepts, in the order documentation and ``--help`` list them.
+CHOICES = {
+    "loss": LOSSES,
+    "optimizer": OPTIMIZERS,
+    "network": NETWORKS,
+    "generator_activation": GENERATOR_ACTIVATIONS,
+    "upsampling": UPSAMPLINGS,
+    "critic_norm": ("auto", *CRITIC_NORMS),
+}
+
 #: Default hyperparameters, chosen by sample quality per second of CPU training (the
 #: training guide shows the measurements behind them).
 DEFAULTS = {
@@ -103,7 +113,7 @@ STRUCTURAL_PARAMS = (
 
 #: scikit-learn parameter constraints of the estimator (``_parameter_constraints``).
 PARAMETER_CONSTRAINTS = {
-    "loss": [StrOptions(set(LOSSES))],
+    "loss": [StrOptions(set(CHOICES["loss"]))],
     "latent_dim": [Interval(Integral, 1, None, closed="left")],
     "n_filters": [Interval(Integral, 1, None, closed="left")],
     "critic_width": [Interval(Real, 0, None, closed="neither")],
@@ -116,7 +126,7 @@ PARAMETER_CONSTRAINTS = {
     "learning_rate": [Interval(Real, 0, None, closed="neither")],
     "generator_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
     "critic_learning_rate": [Interval(Real, 0, None, closed="neither"), None],
-    "optimizer": [StrOptions(set(OPTIMIZERS))],
+    "optimizer": [StrOptions(set(CHOICES["optimizer"]))],
     "beta_1": [Interval(Real, 0, 1, closed="left")],
     "beta_2": [Interval(Real, 0, 1, closed="left")],
     "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
@@ -124,10 +134,10 @@ PARAMETER_CONSTRAINTS = {
     "n_steps": [Interval(Integral, 1, None, closed="left"), None],
     "epochs": [Interval(Real, 0, None, closed="neither"), None],
     "max_time": [Interval(Real, 0, None, closed="neither"), None],
-    "network": [StrOptions(set(NETWORKS))],
-    "generator_activation": [StrOptions(set(GENERATOR_ACTIVATIONS))],
-    "upsampling": [StrOptions(set(UPSAMPLINGS))],
-    "critic_norm": [StrOptions({"auto", *CRITIC_NORMS})],
+    "network": [StrOptions(set(CHOICES["network"]))],
+    "generator_activation": [StrOptions(set(CHOICES["generator_activation"]))],
+    "upsampling": [StrOptions(set(CHOICES["upsampling"]))],
+    "critic_norm": [StrOptions(set(CHOICES["critic_norm"]))],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "init_std": [Interval(Real, 0, None, closed="neither"), None],
     # Interpreted by the sample-quality mixin, which owns its validation.

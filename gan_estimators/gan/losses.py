@@ -3,8 +3,8 @@
 A strategy says how to score the critic's outputs on real and fake batches, what the
 generator minimises, whether a gradient penalty is added, and what happens to the critic's
 weights after each critic update.  The train step itself is shared by every loss, so a fix
-to the loop applies to all of them (SPEC: "loss variants are strategy objects plugged into
-one train step, never copies of the loop").
+to the loop applies to all of them.  Strategies are frozen dataclasses: two with the same
+settings compare equal, so a strategy can be part of the trainer's cache key.
 
 Sign conventions, identical for every strategy so that ``history_`` reads the same way:
 ``critic_loss = critic_real + critic_fake + gradient_penalty`` is what the critic
@@ -14,21 +14,24 @@ reference logged through ``train_on_batch`` with targets -1 / +1); for the vanil
 are the binary cross-entropies of the real and fake batches.
 """
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import keras
 import tensorflow as tf
 
 from gan_estimators.gan._config import LOSSES
+from gan_estimators.gan.networks import has_batch_norm
 
 
-def critic_scores(critic, real, fake, *, joint):
+def critic_scores(critic, real, fake):
     """The critic's scores of a real and a fake batch.
 
-    With ``joint=True`` both batches go through the critic in one call (faster, and
-    equivalent whenever the critic treats samples independently, i.e. has no BatchNorm);
-    otherwise in two calls, so that a BatchNorm critic normalises each batch by its own
-    statistics, as the reference did with two ``train_on_batch`` calls.
+    A critic without BatchNorm treats samples independently, so both batches go through it
+    in one (faster) call; a BatchNorm critic gets two calls, so that it normalises each batch
+    by its own statistics, as the reference did with two ``train_on_batch`` calls.
     """
-    if not joint:
+    if has_batch_norm(critic):
         return critic(real, training=True), critic(fake, training=True)
     n_real = tf.shape(real)[0]
     scores = critic(tf.concat([real, fake], axis=0), training=True)
@@ -49,17 +52,17 @@ class LossStrategy:
         BatchNorm, whose batch coupling breaks the per-sample penalty).
     """
 
-    name = None
-    critic_output_activation = None
-    uses_gradient_penalty = False
+    name: ClassVar[str | None] = None
+    critic_output_activation: ClassVar[str | None] = None
+    uses_gradient_penalty: ClassVar[bool] = False
 
-    def critic_losses(self, critic, real, fake, rng, *, joint):
+    def critic_losses(self, critic, real, fake, rng):
         """Return ``(critic_real, critic_fake, gradient_penalty)`` for one critic update.
 
-        Called inside the critic's ``GradientTape``; ``joint`` says whether real and
-        fake batches may share one critic call (see :func:`critic_scores`).
+        Called inside the critic's ``GradientTape``; see :func:`critic_scores` for how the
+        two batches reach the critic.
         """
-        real_scores, fake_scores = critic_scores(critic, real, fake, joint=joint)
+        real_scores, fake_scores = critic_scores(critic, real, fake)
         real_term, fake_term = self.critic_terms(real_scores, fake_scores, rng)
         return real_term, fake_term, tf.constant(0.0, dtype=tf.float32)
 
@@ -76,7 +79,19 @@ class LossStrategy:
         return None
 
 
-class Wasserstein(LossStrategy):
+class WassersteinLoss(LossStrategy):
+    """The Wasserstein critic and generator terms shared by :class:`Wasserstein` and
+    :class:`WassersteinGP`."""
+
+    def critic_terms(self, real_scores, fake_scores, rng):
+        return -tf.reduce_mean(real_scores), tf.reduce_mean(fake_scores)
+
+    def generator_loss(self, fake_scores):
+        return -tf.reduce_mean(fake_scores)
+
+
+@dataclass(frozen=True)
+class Wasserstein(WassersteinLoss):
     """Wasserstein loss with the Lipschitz constraint enforced by weight clipping.
 
     After every critic update, every trainable kernel and bias of the critic is clipped
@@ -88,16 +103,8 @@ class Wasserstein(LossStrategy):
         The clip bound ``c`` (> 0).
     """
 
-    name = "wgan"
-
-    def __init__(self, clip_value):
-        self.clip_value = float(clip_value)
-
-    def critic_terms(self, real_scores, fake_scores, rng):
-        return -tf.reduce_mean(real_scores), tf.reduce_mean(fake_scores)
-
-    def generator_loss(self, fake_scores):
-        return -tf.reduce_mean(fake_scores)
+    name: ClassVar[str] = "wgan"
+    clip_value: float
 
     def after_critic_update(self, clip_variables):
         c = self.clip_value
@@ -143,7 +150,8 @@ def scores_and_gradient_norms(critic, real, fake, x_hat):
     return scores[:n_real], scores[n_real : n_real + n_fake], norms
 
 
-class WassersteinGP(Wasserstein):
+@dataclass(frozen=True)
+class WassersteinGP(WassersteinLoss):
     """Wasserstein loss with a gradient penalty (WGAN-GP).
 
     Adds ``gp_weight · mean((‖∇D(x̂)‖₂ − 1)²)`` over per-sample interpolates ``x̂`` (see
@@ -155,29 +163,26 @@ class WassersteinGP(Wasserstein):
         The penalty weight λ (10 in Gulrajani et al.).
     """
 
-    name = "wgan-gp"
-    uses_gradient_penalty = True
+    name: ClassVar[str] = "wgan-gp"
+    uses_gradient_penalty: ClassVar[bool] = True
+    gp_weight: float
 
-    def __init__(self, gp_weight):
-        self.gp_weight = float(gp_weight)
-
-    def critic_losses(self, critic, real, fake, rng, *, joint=True):
+    def critic_losses(self, critic, real, fake, rng):
         x_hat, _ = interpolate(real, fake, rng)
         real_scores, fake_scores, norms = scores_and_gradient_norms(critic, real, fake, x_hat)
         real_term, fake_term = self.critic_terms(real_scores, fake_scores, rng)
         penalty = self.gp_weight * tf.reduce_mean(tf.square(norms - 1.0))
         return real_term, fake_term, penalty
 
-    def after_critic_update(self, clip_variables):
-        return None
 
-
+@dataclass(frozen=True)
 class VanillaGAN(LossStrategy):
     """Binary cross-entropy GAN with optional label noise.
 
     With ``label_noise = η > 0`` the critic's real targets are drawn from U(1 − η, 1) and
     its fake targets from U(0, η) at every update, while the generator's targets stay 1
-    (SPEC §1; η = 0.2 gives the U(0.8, 1) / U(0, 0.2) of the reference remedy).
+    (η = 0.2 gives the U(0.8, 1) / U(0, 0.2) of the reference configuration's remedy, see
+    ``docs/user_guide/reference_configuration.rst``).
 
     Parameters
     ----------
@@ -185,11 +190,9 @@ class VanillaGAN(LossStrategy):
         η in [0, 0.5).
     """
 
-    name = "gan"
-    critic_output_activation = "sigmoid"
-
-    def __init__(self, label_noise=0.0):
-        self.label_noise = float(label_noise)
+    name: ClassVar[str] = "gan"
+    critic_output_activation: ClassVar[str] = "sigmoid"
+    label_noise: float = 0.0
 
     def _targets(self, scores, value, rng):
         if self.label_noise == 0.0:
@@ -213,9 +216,9 @@ class VanillaGAN(LossStrategy):
 def make_loss(loss, *, clip_value, gp_weight, label_noise):
     """Build the strategy for a ``loss=`` name of the estimator."""
     if loss == "wgan":
-        return Wasserstein(clip_value)
+        return Wasserstein(float(clip_value))
     if loss == "wgan-gp":
-        return WassersteinGP(gp_weight)
+        return WassersteinGP(float(gp_weight))
     if loss == "gan":
-        return VanillaGAN(label_noise)
+        return VanillaGAN(float(label_noise))
     raise ValueError(f"loss must be one of {', '.join(map(repr, LOSSES))}; got {loss!r}")

@@ -2,7 +2,8 @@
 
 Two families:
 
-* the reference DCGAN pair of SPEC §2 for images (:func:`build_conv_generator`,
+* the reference DCGAN pair of the reference configuration
+  (``docs/user_guide/reference_configuration.rst``) for images (:func:`build_conv_generator`,
   :func:`build_conv_critic`), generalised to any height, width and channel count: a side
   that is not a multiple of 4 is padded up inside the networks (the generator crops its
   output back, the critic zero-pads its input), so callers never see the padded size;
@@ -18,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from gan_estimators._random import derive_seed
 from gan_estimators.gan._config import UPSAMPLINGS
 
 #: BatchNormalization momentum of the reference networks (Keras convention: weight of the
@@ -32,10 +34,8 @@ class FusedBatchNormalization(layers.BatchNormalization):
 
     Keras 3 normalises a batch with separate moment, subtraction and scaling operations and
     differentiates through each of them; TensorFlow's fused batch-norm kernel does the same
-    computation, forward and backward, in one operation each.  An iteration of the default
-    estimator on 28×28 images went from 77.4 to 65.4 ms (1.18×; 2 CPU cores, median of 5
-    interleaved blocks of 30 iterations, ``bench/train_throughput.py``; 97.6 to 76.2 ms,
-    1.28×, with the nearest-neighbour generator that was the default before).
+    computation, forward and backward, in one operation each, which makes an iteration of
+    the convolutional networks faster (``bench/train_throughput.py`` measures it).
     The layer keeps Keras's semantics and weights: the batch is normalised with its biased
     variance, and the moving statistics follow Keras's update rule with that variance.  Any
     other case (inference, a mask, renormalisation, non-image inputs, another dtype or
@@ -102,6 +102,13 @@ def _kernel_init(std, seeds):
     return keras.initializers.RandomNormal(mean=0.0, stddev=std, seed=seeds())
 
 
+def _dense(units, init_std, seeds, name, *, activation=None):
+    """A Dense layer with the package's kernel initialiser (drawing the next seed)."""
+    return layers.Dense(
+        units, activation=activation, kernel_initializer=_kernel_init(init_std, seeds), name=name
+    )
+
+
 def padded_side(side):
     """Smallest multiple of 4 that is at least ``side``.
 
@@ -141,7 +148,7 @@ def build_conv_generator(
     init_std=0.02,
     seed=0,
 ):
-    """Reference DCGAN generator of SPEC §2 for images of shape ``image_shape``.
+    """DCGAN generator of the reference configuration for images of shape ``image_shape``.
 
     Dense(F·s_h·s_w) → Reshape(s_h, s_w, F) → UpSampling2D → Conv2D(F, 3, same) →
     BatchNorm(0.8) → activation → UpSampling2D → Conv2D(F/2, 3, same) → BatchNorm(0.8) →
@@ -247,7 +254,7 @@ def build_conv_critic(
     init_std=0.02,
     seed=0,
 ):
-    """Reference DCGAN critic of SPEC §2 for images of shape ``image_shape``.
+    """DCGAN critic of the reference configuration for images of shape ``image_shape``.
 
     Conv2D(F/4, 3, stride 2) → LeakyReLU(α) → Dropout → Conv2D(F/2, 3, stride 2) →
     ZeroPadding((0, 1), (0, 1)) → Norm → LeakyReLU(α) → Dropout → Conv2D(F, 3, stride 2) →
@@ -314,15 +321,8 @@ def build_conv_critic(
         model_layers.append(layers.LeakyReLU(negative_slope=alpha, name=f"c_act_{i}"))
         if dropout > 0:
             model_layers.append(layers.Dropout(dropout, seed=seeds(), name=f"c_dropout_{i}"))
-    model_layers += [
-        layers.Flatten(name="c_flatten"),
-        layers.Dense(
-            1,
-            activation=output_activation,
-            kernel_initializer=_kernel_init(init_std, seeds),
-            name="c_out",
-        ),
-    ]
+    model_layers.append(layers.Flatten(name="c_flatten"))
+    model_layers.append(_dense(1, init_std, seeds, "c_out", activation=output_activation))
     return keras.Sequential(model_layers, name="critic")
 
 
@@ -377,19 +377,10 @@ def build_mlp_generator(
     model_layers = [keras.Input(shape=(latent_dim,), name="z")]
     for i in (1, 2):
         model_layers += [
-            layers.Dense(
-                width, kernel_initializer=_kernel_init(init_std, seeds), name=f"g_dense_{i}"
-            ),
+            _dense(width, init_std, seeds, f"g_dense_{i}"),
             _hidden_activation(activation, alpha, f"g_act_{i}"),
         ]
-    model_layers.append(
-        layers.Dense(
-            n_features,
-            activation=output_activation,
-            kernel_initializer=_kernel_init(init_std, seeds),
-            name="g_out",
-        )
-    )
+    model_layers.append(_dense(n_features, init_std, seeds, "g_out", activation=output_activation))
     return keras.Sequential(model_layers, name="generator")
 
 
@@ -438,9 +429,7 @@ def build_mlp_critic(
     model_layers = [keras.Input(shape=(n_features,), name="features")]
     for i in (1, 2):
         model_layers += [
-            layers.Dense(
-                width, kernel_initializer=_kernel_init(init_std, seeds), name=f"c_dense_{i}"
-            ),
+            _dense(width, init_std, seeds, f"c_dense_{i}"),
             layers.LeakyReLU(negative_slope=alpha, name=f"c_act_{i}"),
         ]
         norm_layer = _critic_norm(norm, f"c_norm_{i}")
@@ -448,14 +437,7 @@ def build_mlp_critic(
             model_layers.append(norm_layer)
         if dropout > 0:
             model_layers.append(layers.Dropout(dropout, seed=seeds(), name=f"c_dropout_{i}"))
-    model_layers.append(
-        layers.Dense(
-            1,
-            activation=output_activation,
-            kernel_initializer=_kernel_init(init_std, seeds),
-            name="c_out",
-        )
-    )
+    model_layers.append(_dense(1, init_std, seeds, "c_out", activation=output_activation))
     return keras.Sequential(model_layers, name="critic")
 
 
@@ -463,7 +445,7 @@ def clip_targets(critic):
     """The critic variables weight clipping constrains: trainable kernels and biases only.
 
     Normalisation scales/offsets and BatchNorm moving statistics are left alone (clipping
-    moving statistics was a defect of the reference code, SPEC §2).
+    moving statistics was a defect of the reference code; see the reference configuration).
     """
     return [v for v in critic.trainable_variables if v.name in ("kernel", "bias")]
 
@@ -471,3 +453,58 @@ def clip_targets(critic):
 def has_batch_norm(model):
     """Whether any layer of ``model`` is a BatchNormalization (which couples samples)."""
     return any(isinstance(layer, layers.BatchNormalization) for layer in model.layers)
+
+
+def build_networks(params, settings, layout, seed):
+    """The generator and critic of one estimator fit.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's parameters (``get_params()``).
+    settings : gan_estimators.gan.settings.Settings
+        Their effective values for this fit (network family, critic normalisation, loss).
+    layout : gan_estimators.gan.layout.DataLayout
+        The training data's layout: the networks' sample shape, and a tanh output for an
+        MLP generator of images (flattened images live in [-1, 1]; tabular samples may
+        extrapolate).
+    seed : int
+        The fit's master seed: the generator's and the critic's seeds are derived from it.
+
+    Returns
+    -------
+    generator, critic : keras.Sequential
+    """
+    init_std = params["init_std"]
+    common = {
+        "alpha": float(params["alpha"]),
+        "init_std": None if init_std is None else float(init_std),
+    }
+    n_filters, latent_dim = int(params["n_filters"]), int(params["latent_dim"])
+    generator_options = {
+        "activation": params["generator_activation"],
+        "seed": derive_seed(seed, 1),
+        **common,
+    }
+    critic_options = {
+        "norm": settings.critic_norm,
+        "dropout": float(params["dropout"]),
+        "output_activation": settings.loss.critic_output_activation,
+        "seed": derive_seed(seed, 2),
+        **common,
+    }
+    critic_filters = max(1, round(float(params["critic_width"]) * n_filters))
+    shape = layout.network_shape(settings.network)
+    if settings.network == "conv":
+        generator = build_conv_generator(
+            shape, latent_dim, n_filters, upsampling=params["upsampling"], **generator_options
+        )
+        return generator, build_conv_critic(shape, critic_filters, **critic_options)
+    generator = build_mlp_generator(
+        shape[0],
+        latent_dim,
+        n_filters,
+        output_activation="tanh" if layout.image_shape is not None else None,
+        **generator_options,
+    )
+    return generator, build_mlp_critic(shape[0], critic_filters, **critic_options)

@@ -2,10 +2,10 @@
 
 Why not ``keras.optimizers``: inside a ``tf.function`` a Keras 3 optimizer expands every
 variable's update into a dozen small ops routed through the distribution-strategy
-machinery, which (a) lengthens tracing by about half a second per fit, (b) adds per-op
-overhead to every update of small networks, and (c) leaves a few megabytes per traced
-graph behind that are never freed (measured with TF 2.21 / Keras 3.15: RSS grows with
-every fit of a search).  A fused kernel updates one variable in one op.
+machinery, which (a) lengthens the tracing of every fit, (b) adds per-op overhead to every
+update of small networks, and (c) leaves memory behind with each traced graph that is never
+freed, so a search's memory grows with every fit.  A fused kernel updates one variable in
+one op.
 
 The update rules are those of Keras's Adam, RMSprop and SGD: Adam with bias correction
 and ``epsilon`` added to ``sqrt(v)``; RMSprop without momentum or centring,
@@ -73,15 +73,25 @@ class FusedOptimizer:
         return [np.array(v.numpy()) for v in self.variables]
 
     def set_state(self, values):
-        """Restore :meth:`get_state` output; False (state untouched) if shapes differ."""
+        """Restore the output of :meth:`get_state`.
+
+        Raises
+        ------
+        ValueError
+            If ``values`` does not hold one array of the right shape per state variable (the
+            state of another optimizer or of other networks); the state is left untouched.
+        """
         variables = self.variables
-        if len(values) != len(variables) or any(
-            tuple(v.shape) != np.shape(a) for v, a in zip(variables, values, strict=True)
-        ):
-            return False
+        expected = [tuple(v.shape) for v in variables]
+        given = [tuple(np.shape(a)) for a in values]
+        if given != expected:
+            raise ValueError(
+                f"Cannot restore the state of {self!r}: it has {len(expected)} state "
+                f"variables of shapes {expected}, but the state given has {len(given)} of "
+                f"shapes {given}."
+            )
         for variable, value in zip(variables, values, strict=True):
             variable.assign(value)
-        return True
 
     def apply(self, gradients):
         """Apply one update from ``gradients`` (aligned with the built variables), in-graph."""
@@ -210,3 +220,11 @@ def make_optimizer(name, learning_rate, *, beta_1=0.9, beta_2=0.999):
     if name == "sgd":
         return SGD(learning_rate)
     raise ValueError(f"optimizer must be one of {OPTIMIZERS}; got {name!r}")
+
+
+def build_optimizer(key, learning_rate, variables):
+    """An optimizer of kind ``key`` = ``(name, beta_1, beta_2)``, built for ``variables``."""
+    name, beta_1, beta_2 = key
+    optimizer = make_optimizer(name, learning_rate, beta_1=beta_1, beta_2=beta_2)
+    optimizer.build(variables)
+    return optimizer

@@ -9,8 +9,9 @@ and, for ``predict``, a fresh data pipeline per call).
 
 Why explicit tapes instead of ``critic.trainable = False`` + a combined model: under Keras 3
 the ``trainable`` flag is read at call time, so the classic "freeze D, compile the combined
-model" recipe silently stops D from learning (SPEC §2).  Here each update differentiates
-with respect to exactly one network's ``trainable_variables``.
+model" recipe silently stops D from learning (see the reference configuration,
+``docs/user_guide/reference_configuration.rst``).  Here each update differentiates with
+respect to exactly one network's ``trainable_variables``.
 
 Each update also leaves the *other* network's moving statistics untouched: the critic
 update runs the generator in training mode (so the critic sees the same batch-normalised
@@ -20,16 +21,17 @@ update generator weights only.
 
 Graph optimisation: the iteration runs with a leaner Grappler configuration (see
 :func:`lean_call_options`): one optimisation round and none of the passes that leave this
-graph unchanged on CPU.  Measured on the 28×28 reference networks with 16 filters (2 CPU
-cores, TF 2.21, CPU time, median of 4), the first call went from 2.04 s to 1.30 s and an
-iteration from 0.311 s to 0.303 s; on the default digits fit from 1.70 s to 1.11 s, the
-iteration time changing within the run-to-run noise (±5 %).  A search of many short fits
-pays that first call once per candidate.  Results are bit-identical either way.
+graph unchanged on CPU.  The first call, which a search of many short fits pays once per
+candidate, is faster; results are bit-identical either way.
 """
 
 import contextlib
 import functools
+import math
+import time
+from dataclasses import dataclass
 
+import keras
 import tensorflow as tf
 from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
 
@@ -38,19 +40,9 @@ try:  # Private API: the per-thread options TensorFlow sends with every function
 except ImportError:  # pragma: no cover - a TensorFlow without it runs with its defaults
     _eager_context = None
 
-from gan_estimators.gan.networks import clip_targets, has_batch_norm
-
-#: Keys of the dict returned by one generator iteration, in ``history_`` order.
-STEP_KEYS = (
-    "critic_loss",
-    "critic_real",
-    "critic_fake",
-    "generator_loss",
-    "gradient_penalty",
-    "critic_grad_norm",
-    "generator_grad_norm",
-)
-
+from gan_estimators.gan.losses import LossStrategy
+from gan_estimators.gan.networks import clip_targets
+from gan_estimators.quality.history import STEP_KEYS
 
 #: Grappler passes switched off for the train step: on CPU they leave this graph as it is
 #: (layout, memory, loop, shape, implementation selection, mixed precision) yet cost
@@ -84,7 +76,7 @@ def lean_call_options():
     for name in _SKIPPED_PASSES:
         setattr(rewrite, name, rewriter_config_pb2.RewriterConfig.OFF)
     rewrite.memory_optimization = rewriter_config_pb2.RewriterConfig.NO_MEM_OPT
-    # The second round found nothing left to do (measured), at a quarter of the cost.
+    # A second round finds nothing left to do in this graph.
     rewrite.meta_optimizer_iterations = rewriter_config_pb2.RewriterConfig.ONE
     return _eager_context.FunctionCallOptions(config_proto=config)
 
@@ -104,68 +96,94 @@ def _call_options(options):
         local.function_call_options = saved
 
 
-class GANTrainer:
-    """Compiled training of a generator / critic pair.
+def frozen_copy(model):
+    """A non-trainable copy of ``model`` with its current weights (the start of a moving
+    average of its weights)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    copy.trainable = False
+    return copy
+
+
+@dataclass(frozen=True)
+class TrainerConfig:
+    """What a compiled :class:`GANTrainer` is built for, besides its networks and optimizers.
+
+    Two equal configurations give the same compiled step, so an estimator reuses its trainer
+    while its configuration (and its networks and optimizers) stay the same.
 
     Parameters
     ----------
-    generator, critic : keras.Model
-        The networks; they are updated in place.
-    strategy : gan_estimators.gan.losses.LossStrategy
+    loss : gan_estimators.gan.losses.LossStrategy
         The loss.
-    generator_optimizer, critic_optimizer : gan_estimators.gan.optimizers.FusedOptimizer
-        One optimizer per network (built here for the network's trainable variables if
-        needed, so that no variable is created while tracing).
     latent_dim : int
         Size of the latent vectors fed to the generator.
     batch_size : int
         Samples per critic / generator update (at most the training-set size).
     n_critic, n_gen : int
         Critic and generator updates per generator iteration.
-    seed : int
-        Seed of the ``tf.random.Generator`` drawing batches, latent vectors, penalty
-        interpolation factors and label noise.
+    ema_decay : float or None, default=None
+        Decay of the moving average of the generator's weights; None keeps no average.
+    """
+
+    loss: LossStrategy
+    latent_dim: int
+    batch_size: int
+    n_critic: int
+    n_gen: int
+    ema_decay: float | None = None
+
+
+class GANTrainer:
+    """Compiled training of a generator / critic pair.
+
+    Parameters
+    ----------
+    config : TrainerConfig
+        The loss, batch size and update counts.
+    generator, critic : keras.Model
+        The networks; they are updated in place.
+    generator_optimizer, critic_optimizer : gan_estimators.gan.optimizers.FusedOptimizer
+        One optimizer per network (built here for the network's trainable variables if
+        needed, so that no variable is created while tracing).
     average_generator : keras.Model or None, default=None
         A copy of ``generator`` whose weights (BatchNorm statistics included) track an
-        exponential moving average of the generator's after every iteration; None keeps no
-        average.
-    average_decay : float, default=0.99
-        Decay of that average.  It warms up as ``min(average_decay, (1 + t) / (10 + t))``
-        with ``t`` the generator optimizer's update count, so the first iterations are not
-        anchored to the random initial weights and a resumed fit continues the schedule.
-    jit_compile : bool, default=False
-        Compile the iteration with XLA.
+        exponential moving average of the generator's after every iteration, with decay
+        ``config.ema_decay``; None keeps no average.  The decay warms up as
+        ``min(ema_decay, (1 + t) / (10 + t))`` with ``t`` the generator optimizer's update
+        count, so the first iterations are not anchored to the random initial weights and a
+        resumed fit continues the schedule.
+    seed : int, default=0
+        Seed of the ``tf.random.Generator`` drawing batches, latent vectors, penalty
+        interpolation factors and label noise (see :meth:`reseed`).
     """
 
     def __init__(
         self,
+        config,
         generator,
         critic,
-        strategy,
         generator_optimizer,
         critic_optimizer,
         *,
-        latent_dim,
-        batch_size,
-        n_critic,
-        n_gen,
-        seed,
         average_generator=None,
-        average_decay=0.99,
-        jit_compile=False,
+        seed=0,
     ):
+        if average_generator is not None and config.ema_decay is None:
+            raise ValueError("an average_generator needs a config with an ema_decay")
+        self.config = config
         self.generator = generator
         self.critic = critic
-        self.strategy = strategy
+        self.strategy = config.loss
         self.generator_optimizer = generator_optimizer
         self.critic_optimizer = critic_optimizer
-        self.latent_dim = int(latent_dim)
-        self.batch_size = int(batch_size)
-        self.n_critic = int(n_critic)
-        self.n_gen = int(n_gen)
+        self.latent_dim = int(config.latent_dim)
+        self.batch_size = int(config.batch_size)
+        self.n_critic = int(config.n_critic)
+        self.n_gen = int(config.n_gen)
         self.rng = tf.random.Generator.from_seed(int(seed))
         self.average_generator = average_generator
-        self.average_decay = float(average_decay)
+        self.average_decay = 1.0 if config.ema_decay is None else float(config.ema_decay)
         for optimizer, model in (
             (generator_optimizer, generator),
             (critic_optimizer, critic),
@@ -173,22 +191,32 @@ class GANTrainer:
             if not optimizer.built:
                 optimizer.build(model.trainable_variables)
         self._clip_variables = clip_targets(critic)
-        # Real and fake batches share one critic call unless BatchNorm must see them apart.
-        self._joint = not has_batch_norm(critic)
-        # Partials rather than bound methods: TensorFlow keys its "frequent retracing"
+        # A partial rather than a bound method: TensorFlow keys its "frequent retracing"
         # warning on a function's code object, so every trainer of a long search would
         # count as retracing one function; a partial is keyed on itself.
         # reduce_retracing: continuing on a training set of another size reuses the graph.
         # autograph=False: the step has no Python control flow on tensors (the one loop is
         # an explicit tf.while_loop), so converting its code would only add tracing time.
-        options = {"jit_compile": jit_compile, "reduce_retracing": True, "autograph": False}
-        self._iteration_fn = tf.function(functools.partial(GANTrainer._iteration, self), **options)
-        self._critic_fn = tf.function(functools.partial(GANTrainer._critic_phase, self), **options)
-        self._generator_fn = tf.function(
-            functools.partial(GANTrainer._generator_phase, self), **options
+        # jit_compile=False: XLA stays off even where TensorFlow's auto-clustering is enabled.
+        self._iteration_fn = tf.function(
+            functools.partial(GANTrainer._iteration, self),
+            jit_compile=False,
+            reduce_retracing=True,
+            autograph=False,
         )
         # Built at the first call, from the calling thread's options at that time.
         self._call_options = None
+
+    def trains(self, config, generator, critic, generator_optimizer, critic_optimizer, average):
+        """Whether this trainer was built for exactly these settings, networks and optimizers."""
+        return (
+            self.config == config
+            and self.generator is generator
+            and self.critic is critic
+            and self.generator_optimizer is generator_optimizer
+            and self.critic_optimizer is critic_optimizer
+            and self.average_generator is average
+        )
 
     def reseed(self, seed):
         """Restart the random stream (used when training resumes)."""
@@ -220,7 +248,7 @@ class GANTrainer:
         critic = self.critic
         with tf.GradientTape() as tape:
             real_term, fake_term, penalty = self.strategy.critic_losses(
-                critic, real, fake, self.rng, joint=self._joint
+                critic, real, fake, self.rng
             )
             loss = real_term + fake_term + penalty
         grads = tape.gradient(loss, critic.trainable_variables)
@@ -243,8 +271,8 @@ class GANTrainer:
         """Means of the ``n_values`` scalars returned by ``times`` calls of ``update``.
 
         A graph loop, not a Python one: unrolling ``n_critic`` copies of a convolutional
-        update doubles tracing and graph-optimisation time (seconds per fit) for a few
-        percent of speed.  A single update needs no loop at all.
+        update multiplies tracing and graph-optimisation time for little speed.  A single
+        update needs no loop at all.
         """
         if times == 1:
             return [tf.cast(v, tf.float32) for v in update()]
@@ -319,16 +347,88 @@ class GANTrainer:
         :data:`STEP_KEYS` order, fetched from the device in one transfer."""
         return self._call(self._iteration_fn, data).numpy().tolist()
 
-    def critic_step(self, data):
-        """Run only the ``n_critic`` critic updates of an iteration (for tests/diagnosis)."""
-        return self._call(self._critic_fn, data)
-
-    def generator_step(self):
-        """Run only the ``n_gen`` generator updates of an iteration (for tests/diagnosis)."""
-        return self._call(self._generator_fn)
-
     def _call(self, function, *args):
         if self._call_options is None:
             self._call_options = lean_call_options() or False
         with _call_options(self._call_options or None):
             return function(*args)
+
+
+def iteration_budget(n_samples, batch_size, n_critic, *, n_steps, epochs):
+    """Generator iterations allowed by ``n_steps`` and ``epochs`` (None: neither is set).
+
+    One epoch is ``ceil(n_samples / (batch_size · n_critic))`` iterations, and a set
+    ``epochs`` allows at least one.
+    """
+    limits = []
+    if n_steps is not None:
+        limits.append(int(n_steps))
+    if epochs is not None:
+        per_epoch = math.ceil(n_samples / (batch_size * int(n_critic)))
+        limits.append(max(1, math.ceil(float(epochs) * per_epoch)))
+    return min(limits) if limits else None
+
+
+def train(trainer, data, history, *, budget, max_time=None, progress=None):
+    """Run generator iterations of ``trainer`` on ``data``, appending to ``history``.
+
+    Stops after ``budget`` iterations (None: no limit), once ``max_time`` seconds have
+    passed (checked after each iteration, so at least one runs), or at the first iteration
+    with a non-finite value.
+
+    Parameters
+    ----------
+    trainer : GANTrainer
+        The compiled step.
+    data : tensor
+        The training data, scaled to [-1, 1].
+    history : dict of str to list
+        The estimator's ``history_`` (keys ``step``, :data:`STEP_KEYS` and ``elapsed``);
+        steps and elapsed seconds continue from its last entry.
+    budget : int or None
+        Iterations to run.
+    max_time : float or None, default=None
+        Seconds to run.
+    progress : str or None, default=None
+        Show a tqdm progress bar with this description, updated after each iteration.
+
+    Returns
+    -------
+    bool
+        Whether training stopped on a non-finite value.
+    """
+    if progress is None:
+        return _train(trainer, data, history, budget, max_time, None)
+    from tqdm.auto import tqdm
+
+    with tqdm(total=budget, desc=progress, unit="step", leave=True) as bar:
+        return _train(trainer, data, history, budget, max_time, bar)
+
+
+def _train(trainer, data, history, budget, max_time, progress):
+    offset = history["elapsed"][-1] if history["elapsed"] else 0.0
+    step = history["step"][-1] if history["step"] else 0
+    start = time.perf_counter()
+    done = 0
+    while budget is None or done < budget:
+        values = dict(zip(STEP_KEYS, trainer.iteration_values(data), strict=True))
+        done += 1
+        step += 1
+        elapsed = time.perf_counter() - start
+        history["step"].append(step)
+        for key in STEP_KEYS:
+            history[key].append(values[key])
+        history["elapsed"].append(offset + elapsed)
+        if progress is not None:
+            progress.set_postfix(
+                step=step,
+                critic=f"{values['critic_loss']:.4g}",
+                generator=f"{values['generator_loss']:.4g}",
+                refresh=False,
+            )
+            progress.update(1)
+        if not all(math.isfinite(v) for v in values.values()):
+            return True
+        if max_time is not None and elapsed >= max_time:
+            break
+    return False
