@@ -5,7 +5,7 @@ compared against. Sections are functions registered in ``SECTIONS``; run a subse
 ``--sections``. The baseline of every comparison (``n_jobs=1``, RandomizedSearchCV) runs in the
 same process, interleaved with the runs it is compared to, so machine load hits both alike.
 
-SVC section (issue 5): tune an SVC on scikit-learn's digits (``C`` and ``gamma`` log-scale reals,
+SVC section: tune an SVC on scikit-learn's digits (``C`` and ``gamma`` log-scale reals,
 ``kernel`` categorical; 3-fold CV; population 10, 5 generations; five seeds) and report
 
 - wall seconds at ``n_jobs=1`` and ``n_jobs=2`` (floor: speed-up >= 1.7 on 2 cores), beside
@@ -20,10 +20,10 @@ SVC section (issue 5): tune an SVC on scikit-learn's digits (``C`` and ``gamma``
   (floor: mean best CV score >= random search's),
 - the fraction of wall time spent inside fits, ``sum(fit times) / (wall * n_jobs)`` (floor 0.6),
   beside the same fraction for RandomizedSearchCV and the share of fits in the fit-and-score
-  tasks themselves (scoring an SVC here costs more than half as much as fitting it), which
-  bounds the fraction of any search of this workload.
+  tasks themselves (scoring an SVC here is not cheap next to fitting it), which bounds the
+  fraction of any search of this workload.
 
-WGAN section (issue 5): a small evolution of ``WGANEstimator.reference()`` over
+WGAN section: a small evolution of ``WGANEstimator.reference()`` over
 ``reference_space()`` on one class of scikit-learn's digits (digit 0; 75 % to search on, 25 %
 held out): population 4, 3 generations, 10 generator iterations per candidate, 2-fold CV,
 ``n_jobs=2``, scored by the estimator's own ``score`` (negative FD).  One JSON line per
@@ -92,7 +92,7 @@ def _score_seconds(search):
 
 
 def _fit_fraction(fit_seconds, wall, n_jobs):
-    """The issue's fit fraction: fit seconds over the wall seconds of all ``n_jobs`` workers."""
+    """The fit fraction: fit seconds over the wall seconds of all ``n_jobs`` workers."""
     return fit_seconds / (wall * n_jobs)
 
 
@@ -316,8 +316,8 @@ def bench_svc(seeds):
 WGAN_DIGIT = 0
 WGAN_SEARCH = {"population_size": 4, "generations": 3, "cv": 2, "n_jobs": 2}
 # Generator iterations per candidate.  A budget in steps, not seconds, keeps the run
-# reproducible on a busy machine.  A candidate's fit is mostly graph compilation (5-10 s for the
-# reference networks on 2 cores); 10 iterations add a few seconds more.
+# reproducible on a busy machine.  A candidate's fit is mostly graph compilation, so a few
+# iterations add little to it.
 WGAN_STEPS = 10
 
 

@@ -3,8 +3,7 @@
 EvolutionarySearchCV works for any scikit-learn estimator: the genetic algorithm only sees
 genes in [0, 1] and the cross-validated scores scikit-learn computes.  This script tunes an
 RBF / linear SVC on scikit-learn's digits, gives RandomizedSearchCV the same number of
-configurations, and compares both on a held-out split.  It runs in about 20 seconds on
-2 cores::
+configurations, and compares both on a held-out split::
 
     python examples/tune_svc.py
     python examples/tune_svc.py --plot svc_search.png   # needs matplotlib

@@ -1,10 +1,30 @@
-"""Cheap estimators for the EvolutionarySearchCV tests (no GAN, no real training)."""
+"""Cheap estimators for the EvolutionarySearchCV tests (no GAN, no real training), and
+:func:`evolve`, the one helper that builds the tests' small searches."""
 
 import math
 import os
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+
+from gan_estimators import EvolutionarySearchCV, Integer, Real
+
+#: The parameter space of :class:`Landscape` (``tag`` aside).
+LANDSCAPE_SPACE = {"x": Real(0.0, 1.0), "k": Integer(0, 5), "choice": ["a", "b"]}
+
+
+def evolve(estimator=None, space=None, **kwargs):
+    """A small seeded search: 6 individuals, 3 generations, 3-fold CV, ``random_state=0``.
+
+    The estimator defaults to a :class:`Landscape` and the space to ``LANDSCAPE_SPACE``; any
+    keyword overrides a default or sets another parameter of ``EvolutionarySearchCV``.
+    """
+    settings = {"population_size": 6, "generations": 3, "cv": 3, "random_state": 0, **kwargs}
+    return EvolutionarySearchCV(
+        Landscape() if estimator is None else estimator,
+        LANDSCAPE_SPACE if space is None else space,
+        **settings,
+    )
 
 
 class Landscape(BaseEstimator):
@@ -66,3 +86,15 @@ class EnvProbe(ClassifierMixin, BaseEstimator):
 
 def landscape_data(n=30):
     return np.zeros((n, 1)), None
+
+
+def probe_search(variable="TF_NUM_INTRAOP_THREADS", **kwargs):
+    """An unfitted search of :class:`EnvProbe` over one gene: 4 candidates, 2 folds."""
+    return evolve(
+        EnvProbe(variable=variable),
+        {"c": Real(0.0, 1.0)},
+        population_size=4,
+        generations=1,
+        cv=2,
+        **kwargs,
+    )

@@ -10,7 +10,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from _search_toys import Landscape, landscape_data
+from _search_toys import LANDSCAPE_SPACE, Landscape, evolve, landscape_data
 from scipy import stats
 from sklearn.base import clone
 from sklearn.datasets import load_iris
@@ -22,12 +22,11 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 from sklearn.utils._param_validation import InvalidParameterError
 
-from gan_estimators import Categorical, EvolutionarySearchCV, Integer, Real
+from gan_estimators import Categorical, Real
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
 # what RandomizedSearchCV accepts, used as is by both searches
 SVC_SPACE = {"C": stats.loguniform(1e-2, 1e2), "kernel": ["rbf", "linear"]}
-LANDSCAPE_SPACE = {"x": Real(0.0, 1.0), "k": Integer(0, 5), "choice": ["a", "b"]}
 
 
 @pytest.fixture(autouse=True)
@@ -35,20 +34,10 @@ def _reset_fit_count():
     Landscape.fit_count = 0
 
 
-def evolve(estimator=None, space=None, **kwargs):
-    kwargs.setdefault("population_size", 6)
-    kwargs.setdefault("generations", 3)
-    kwargs.setdefault("cv", 3)
-    kwargs.setdefault("random_state", 0)
-    return EvolutionarySearchCV(
-        SVC() if estimator is None else estimator, SVC_SPACE if space is None else space, **kwargs
-    )
-
-
 @pytest.fixture(scope="module")
 def fitted_pair():
     """An evolutionary and a random search with the same space, budget and data."""
-    search = evolve().fit(X_IRIS, Y_IRIS)
+    search = evolve(SVC(), SVC_SPACE).fit(X_IRIS, Y_IRIS)
     n_iter = len(search.cv_results_["params"])
     random_search = RandomizedSearchCV(SVC(), SVC_SPACE, n_iter=n_iter, cv=3, random_state=0).fit(
         X_IRIS, Y_IRIS
@@ -60,7 +49,9 @@ def fitted_pair():
 
 
 def test_clone_and_get_params_round_trip():
-    search = evolve(population_size=7, memory=None, callbacks=[print], gene_precision=2)
+    search = evolve(
+        SVC(), SVC_SPACE, population_size=7, memory=None, callbacks=[print], gene_precision=2
+    )
     cloned = clone(search)
     assert cloned.get_params(deep=False).keys() == search.get_params(deep=False).keys()
     assert cloned.population_size == 7 and cloned.gene_precision == 2
@@ -156,7 +147,7 @@ def test_refit_callable_like_randomized_search():
     def lowest_score(results):
         return int(np.argmin(results["mean_test_score"]))
 
-    search = evolve(refit=lowest_score).fit(X_IRIS, Y_IRIS)
+    search = evolve(SVC(), SVC_SPACE, refit=lowest_score).fit(X_IRIS, Y_IRIS)
     random_search = RandomizedSearchCV(SVC(), SVC_SPACE, n_iter=5, refit=lowest_score).fit(
         X_IRIS, Y_IRIS
     )
@@ -167,7 +158,7 @@ def test_refit_callable_like_randomized_search():
 
 def test_multimetric_with_refit_by_name():
     scoring = {"acc": "accuracy", "f1": "f1_macro"}
-    search = evolve(scoring=scoring, refit="f1").fit(X_IRIS, Y_IRIS)
+    search = evolve(SVC(), SVC_SPACE, scoring=scoring, refit="f1").fit(X_IRIS, Y_IRIS)
     results = search.cv_results_
     assert {"mean_test_acc", "mean_test_f1", "rank_test_acc", "rank_test_f1"} <= set(results)
     assert search.multimetric_ is True and set(search.scorer_) == {"acc", "f1"}
@@ -180,8 +171,8 @@ def test_multimetric_with_refit_by_name():
 def test_multimetric_refit_errors_and_refit_false_like_randomized_search():
     scoring = {"acc": "accuracy", "f1": "f1_macro"}
     with pytest.raises(ValueError, match="multi-metric scoring, the parameter refit"):
-        evolve(scoring=scoring, refit=True).fit(X_IRIS, Y_IRIS)
-    search = evolve(scoring=scoring, refit=False).fit(X_IRIS, Y_IRIS)
+        evolve(SVC(), SVC_SPACE, scoring=scoring, refit=True).fit(X_IRIS, Y_IRIS)
+    search = evolve(SVC(), SVC_SPACE, scoring=scoring, refit=False).fit(X_IRIS, Y_IRIS)
     assert not hasattr(search, "best_params_") and not hasattr(search, "best_estimator_")
     assert "mean_test_acc" in search.cv_results_
 
@@ -190,13 +181,13 @@ def test_callable_multimetric_scoring():
     def scorer(estimator, X, y):
         return {"acc": estimator.score(X, y), "neg_c": -estimator.C}
 
-    search = evolve(scoring=scorer, refit="acc").fit(X_IRIS, Y_IRIS)
+    search = evolve(SVC(), SVC_SPACE, scoring=scorer, refit="acc").fit(X_IRIS, Y_IRIS)
     assert search.multimetric_ is True
     assert "mean_test_neg_c" in search.cv_results_
 
 
 def test_return_train_score():
-    search = evolve(return_train_score=True, generations=2).fit(X_IRIS, Y_IRIS)
+    search = evolve(SVC(), SVC_SPACE, return_train_score=True, generations=2).fit(X_IRIS, Y_IRIS)
     assert {"mean_train_score", "split0_train_score"} <= set(search.cv_results_)
 
 

@@ -3,26 +3,16 @@
 import joblib
 import numpy as np
 import pytest
-from _search_toys import Landscape, landscape_data
+from _search_toys import Landscape, evolve, landscape_data
 from sklearn.exceptions import FitFailedWarning
 
-from gan_estimators import Categorical, EvolutionarySearchCV, Integer, Real
+from gan_estimators import Categorical, Integer, Real
 from gan_estimators.search import evolution as _evolution
-
-SPACE = {"x": Real(0.0, 1.0), "k": Integer(0, 5), "choice": ["a", "b"]}
 
 
 @pytest.fixture(autouse=True)
 def _reset_fit_count():
     Landscape.fit_count = 0
-
-
-def search(space=SPACE, estimator=None, **kwargs):
-    kwargs.setdefault("population_size", 6)
-    kwargs.setdefault("generations", 3)
-    kwargs.setdefault("cv", 3)
-    kwargs.setdefault("random_state", 0)
-    return EvolutionarySearchCV(Landscape() if estimator is None else estimator, space, **kwargs)
 
 
 def assert_same_results(first, second):
@@ -40,7 +30,7 @@ def assert_same_results(first, second):
 def test_tiny_space_is_fitted_once_per_configuration():
     # 4 possible configurations, 10 individuals x 5 generations
     space = {"k": Integer(0, 1), "choice": ["a", "b"]}
-    fitted = search(space, population_size=10, generations=5).fit(*landscape_data())
+    fitted = evolve(space=space, population_size=10, generations=5).fit(*landscape_data())
     assert fitted.n_candidates_evaluated_ == 4
     assert len(fitted.cv_results_["params"]) == 4
     assert Landscape.fit_count == 4 * 3 + 1  # 3 folds each, plus the refit
@@ -54,8 +44,8 @@ def test_tiny_space_is_fitted_once_per_configuration():
 
 
 def test_every_row_is_a_distinct_configuration_and_hits_add_none():
-    fitted = search(
-        {"k": Integer(0, 4), "choice": ["a", "b"]}, population_size=8, generations=6
+    fitted = evolve(
+        space={"k": Integer(0, 4), "choice": ["a", "b"]}, population_size=8, generations=6
     ).fit(*landscape_data())
     params = [tuple(sorted(p.items())) for p in fitted.cv_results_["params"]]
     assert len(params) == len(set(params)) == fitted.n_candidates_evaluated_
@@ -65,17 +55,17 @@ def test_every_row_is_a_distinct_configuration_and_hits_add_none():
 
 def test_children_decoding_to_known_configurations_are_varied_again(monkeypatch):
     space = {"k": Integer(0, 9), "choice": ["a", "b"]}
-    revaried = search(space, population_size=8, generations=5).fit(*landscape_data())
+    revaried = evolve(space=space, population_size=8, generations=5).fit(*landscape_data())
     monkeypatch.setattr(_evolution, "MAX_REVARIATIONS", 0)
-    plain = search(space, population_size=8, generations=5).fit(*landscape_data())
+    plain = evolve(space=space, population_size=8, generations=5).fit(*landscape_data())
     assert revaried.n_candidates_evaluated_ > plain.n_candidates_evaluated_
     assert revaried.cache_hits_ < plain.cache_hits_
 
 
 def test_gene_precision_rounds_genes_to_a_grid():
-    fitted = search({"x": Real(0.0, 1.0)}, gene_precision=1, population_size=10, generations=6).fit(
-        *landscape_data()
-    )
+    fitted = evolve(
+        space={"x": Real(0.0, 1.0)}, gene_precision=1, population_size=10, generations=6
+    ).fit(*landscape_data())
     xs = [p["x"] for p in fitted.cv_results_["params"]]
     assert set(xs) <= {round(0.1 * i, 10) for i in range(11)} | {0.1 * i for i in range(11)}
     assert fitted.n_candidates_evaluated_ <= 11
@@ -87,10 +77,10 @@ def test_gene_precision_rounds_genes_to_a_grid():
 
 @pytest.mark.parametrize("refit", [False, True])
 def test_memory_rerun_refits_nothing_and_gives_the_same_results(tmp_path, refit):
-    first = search(memory=tmp_path, refit=refit).fit(*landscape_data())
+    first = evolve(memory=tmp_path, refit=refit).fit(*landscape_data())
     assert Landscape.fit_count == 3 * first.n_candidates_evaluated_ + refit
     Landscape.fit_count = 0
-    second = search(memory=tmp_path, refit=refit).fit(*landscape_data())
+    second = evolve(memory=tmp_path, refit=refit).fit(*landscape_data())
     assert Landscape.fit_count == int(refit)  # the refit of best_estimator_ only
     assert second.n_candidates_evaluated_ == 0
     assert second.n_candidates_restored_ == first.n_candidates_evaluated_
@@ -109,20 +99,20 @@ def test_memory_rerun_refits_nothing_and_gives_the_same_results(tmp_path, refit)
 
 def test_memory_accepts_a_joblib_memory_and_a_none_location(tmp_path):
     memory = joblib.Memory(tmp_path / "cache", verbose=0)
-    first = search(memory=memory).fit(*landscape_data())
+    first = evolve(memory=memory).fit(*landscape_data())
     Landscape.fit_count = 0
-    search(memory=memory).fit(*landscape_data())
+    evolve(memory=memory).fit(*landscape_data())
     assert Landscape.fit_count == 1
     Landscape.fit_count = 0
-    search(memory=joblib.Memory(None)).fit(*landscape_data())
+    evolve(memory=joblib.Memory(None)).fit(*landscape_data())
     assert Landscape.fit_count == 3 * first.n_candidates_evaluated_ + 1
 
 
 def test_memory_continues_a_longer_search(tmp_path):
-    short = search(memory=tmp_path, generations=2).fit(*landscape_data())
+    short = evolve(memory=tmp_path, generations=2).fit(*landscape_data())
     Landscape.fit_count = 0
-    longer = search(memory=tmp_path, generations=4).fit(*landscape_data())
-    reference = search(generations=4).fit(*landscape_data())
+    longer = evolve(memory=tmp_path, generations=4).fit(*landscape_data())
+    reference = evolve(generations=4).fit(*landscape_data())
     n_short = len(short.cv_results_["params"])
     assert longer.n_candidates_restored_ == n_short
     assert longer.logbook_.select("nevals")[:2] == [0, 0]
@@ -136,10 +126,12 @@ def test_memory_continues_a_longer_search(tmp_path):
 def test_rows_restored_after_the_last_fit_reach_cv_results_and_best(tmp_path):
     values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]
     # fill the memory with six configurations...
-    search({"x": values}, population_size=12, generations=1, memory=tmp_path).fit(*landscape_data())
+    evolve(space={"x": values}, population_size=12, generations=1, memory=tmp_path).fit(
+        *landscape_data()
+    )
     # ...then search a space with one more: it fits that one early and restores later
-    fitted = search(
-        {"x": Categorical([*values, 0.7])},
+    fitted = evolve(
+        space={"x": Categorical([*values, 0.7])},
         population_size=2,
         generations=6,
         random_state=1,
@@ -166,11 +158,11 @@ def test_rows_restored_after_the_last_fit_reach_cv_results_and_best(tmp_path):
     ],
 )
 def test_memory_is_keyed_by_data_estimator_and_cv(tmp_path, change):
-    search(memory=tmp_path).fit(*landscape_data())
+    evolve(memory=tmp_path).fit(*landscape_data())
     Landscape.fit_count = 0
     change = dict(change)
     X, y = landscape_data(change.pop("n_samples", 30))
-    changed = search(memory=tmp_path, **change).fit(X, y)
+    changed = evolve(memory=tmp_path, **change).fit(X, y)
     assert changed.n_candidates_restored_ == 0
     assert Landscape.fit_count == changed.n_splits_ * changed.n_candidates_evaluated_ + 1
 
@@ -181,9 +173,9 @@ def test_memory_keeps_failed_configurations(tmp_path):
     space = {"x": [0.1, 0.3, 0.5]}
     kwargs = dict(memory=tmp_path, refit=False, population_size=6)
     with pytest.warns(FitFailedWarning):
-        first = search(space, Landscape(fail_below=0.2), **kwargs).fit(*landscape_data())
+        first = evolve(Landscape(fail_below=0.2), space, **kwargs).fit(*landscape_data())
     Landscape.fit_count = 0
-    second = search(space, Landscape(fail_below=0.2), **kwargs).fit(*landscape_data())
+    second = evolve(Landscape(fail_below=0.2), space, **kwargs).fit(*landscape_data())
     assert Landscape.fit_count == 0
     assert_same_results(first.cv_results_, second.cv_results_)
     assert np.isnan(second.cv_results_["mean_test_score"]).sum() == 1
@@ -193,7 +185,7 @@ def test_unhashable_scoring_disables_memory_with_a_warning(tmp_path):
     def make_scorer():
         return lambda estimator, X, y=None: estimator.score(X, y)
 
-    fitted = search(memory=tmp_path, scoring=make_scorer())
+    fitted = evolve(memory=tmp_path, scoring=make_scorer())
     with pytest.warns(UserWarning, match="memory is ignored"):
         fitted.fit(*landscape_data())
     assert fitted.n_candidates_evaluated_ > 0

@@ -2,11 +2,11 @@
 
 import numpy as np
 import pytest
-from _search_toys import EnvProbe
+from _search_toys import evolve, probe_search
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
-from gan_estimators import EvolutionarySearchCV, Real
+from gan_estimators import Real
 from gan_estimators.search import workers as _parallel
 
 distributed = pytest.importorskip("distributed")
@@ -27,18 +27,12 @@ def client():
         yield client
 
 
-def make_search(**kwargs):
-    return EvolutionarySearchCV(
-        SVC(), SPACE, population_size=6, generations=3, cv=3, random_state=0, **kwargs
-    )
-
-
 @pytest.mark.slow
 def test_search_on_a_local_cluster_matches_a_local_search(client):
-    local = make_search(n_jobs=1).fit(X_IRIS, Y_IRIS)
+    local = evolve(SVC(), SPACE, n_jobs=1).fit(X_IRIS, Y_IRIS)
     with joblib.parallel_config(backend="dask"):
         # verbose=1: the search, pickled into every task, must leave its tqdm bar behind
-        remote = make_search(n_jobs=2, verbose=1).fit(X_IRIS, Y_IRIS)
+        remote = evolve(SVC(), SPACE, n_jobs=2, verbose=1).fit(X_IRIS, Y_IRIS)
     assert remote.cv_results_["params"] == local.cv_results_["params"]
     np.testing.assert_array_equal(
         remote.cv_results_["mean_test_score"], local.cv_results_["mean_test_score"]
@@ -56,8 +50,6 @@ def test_search_on_a_local_cluster_matches_a_local_search(client):
 @pytest.mark.slow
 def test_dask_workers_score_with_the_caps(client):
     with joblib.parallel_config(backend="dask"):
-        fitted = EvolutionarySearchCV(
-            EnvProbe(), {"c": Real(0.0, 1.0)}, population_size=4, generations=1, cv=2
-        ).fit(X_IRIS, Y_IRIS)
+        fitted = probe_search(random_state=None).fit(X_IRIS, Y_IRIS)
     share = _parallel.threads_per_worker(2)
     np.testing.assert_array_equal(fitted.cv_results_["mean_test_score"], float(share))

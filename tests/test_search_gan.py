@@ -1,7 +1,8 @@
 """Evolving a WGANEstimator: every gene of the reference space matters, and a search runs.
 
-SPEC §2 lists gene fields of the reference code that changed nothing (an ``alpha`` decoded to 0
-and ignored by the critic).  Here every dimension of :func:`gan_estimators.reference_space`,
+The reference configuration (``docs/user_guide/reference_configuration.rst``) names gene fields
+of the reference code that changed nothing (an ``alpha`` decoded to 0 and ignored by the
+critic).  Here every dimension of :func:`gan_estimators.reference_space`,
 decoded the way :class:`~gan_estimators.EvolutionarySearchCV` does it (``SearchSpace.decode``,
 then ``clone(estimator).set_params``), must reach the estimator's parameters *and* the networks
 or training loop it describes.  Then a tiny end-to-end evolution on one digits class.
@@ -12,11 +13,12 @@ import warnings
 
 import numpy as np
 import pytest
+from _search_toys import evolve
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.base import clone
 
-from gan_estimators import EvolutionarySearchCV, Integer, WGANEstimator, reference_space
+from gan_estimators import Integer, WGANEstimator, reference_space
 from gan_estimators.datasets import extract_class, load_digits_images
 from gan_estimators.quality.diagnostics import GANTrainingWarning
 from gan_estimators.search.space import SearchSpace
@@ -163,9 +165,7 @@ def test_a_tiny_evolution_of_a_wgan_on_one_digit(digit_zero):
         network="mlp", critic_norm="none", dropout=0.0, n_steps=3, batch_size=16,
         latent_dim=8, random_state=0,
     )  # fmt: skip
-    search = EvolutionarySearchCV(
-        estimator, space, population_size=3, generations=2, cv=2, n_jobs=1, random_state=0
-    )
+    search = evolve(estimator, space, population_size=3, generations=2, cv=2, n_jobs=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GANTrainingWarning)
         search.fit(digit_zero)

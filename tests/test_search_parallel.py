@@ -9,11 +9,11 @@ import textwrap
 import joblib
 import numpy as np
 import pytest
-from _search_toys import EnvProbe
+from _search_toys import evolve, probe_search
 from sklearn.datasets import load_iris
 from sklearn.svm import SVC
 
-from gan_estimators import EvolutionarySearchCV, Real
+from gan_estimators import Real
 from gan_estimators.search import workers as _parallel
 
 X_IRIS, Y_IRIS = load_iris(return_X_y=True)
@@ -21,12 +21,7 @@ SPACE = {"C": Real(1e-2, 1e2, log=True), "gamma": Real(1e-3, 1e1, log=True)}
 
 
 def test_same_random_state_gives_the_same_search_with_one_or_two_jobs():
-    fitted = [
-        EvolutionarySearchCV(
-            SVC(), SPACE, population_size=6, generations=3, cv=3, random_state=0, n_jobs=n_jobs
-        ).fit(X_IRIS, Y_IRIS)
-        for n_jobs in (1, 2)
-    ]
+    fitted = [evolve(SVC(), SPACE, n_jobs=n_jobs).fit(X_IRIS, Y_IRIS) for n_jobs in (1, 2)]
     assert fitted[0].cv_results_["params"] == fitted[1].cv_results_["params"]
     assert fitted[0].best_params_ == fitted[1].best_params_
     np.testing.assert_array_equal(
@@ -44,23 +39,11 @@ def test_thread_shares():
     assert env["OPENBLAS_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
 
 
-def probe_search(variable, n_jobs):
-    return EvolutionarySearchCV(
-        EnvProbe(variable=variable),
-        {"c": Real(0.0, 1.0)},
-        population_size=4,
-        generations=1,
-        cv=2,
-        random_state=0,
-        n_jobs=n_jobs,
-    ).fit(X_IRIS, Y_IRIS)
-
-
 @pytest.mark.parametrize("variable", ["TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"])
 def test_loky_workers_see_tensorflow_thread_caps(variable, monkeypatch):
     monkeypatch.delenv(variable, raising=False)
     share = _parallel.threads_per_worker(2)
-    fitted = probe_search(variable, n_jobs=2)
+    fitted = probe_search(variable, n_jobs=2).fit(X_IRIS, Y_IRIS)
     # each fold was scored in a worker that had the cap in its environment
     np.testing.assert_array_equal(fitted.cv_results_["split0_test_score"], float(share))
     np.testing.assert_array_equal(fitted.cv_results_["split1_test_score"], float(share))
@@ -88,7 +71,7 @@ def test_sequential_and_thread_backends_are_not_capped(monkeypatch):
         assert capped is None
     with joblib.parallel_config(backend="threading"), _parallel.worker_thread_limits(2) as capped:
         assert capped is None
-    fitted = probe_search("TF_NUM_INTRAOP_THREADS", n_jobs=1)
+    fitted = probe_search("TF_NUM_INTRAOP_THREADS", n_jobs=1).fit(X_IRIS, Y_IRIS)
     assert (fitted.cv_results_["mean_test_score"] == -1.0).all()
 
 
@@ -139,11 +122,11 @@ class _PickleProbe:
 
 def test_verbose_progress_bar_with_two_jobs(capsys):
     # scikit-learn pickles the search into each task; its run state holds the tqdm bar
-    kwargs = {"population_size": 4, "generations": 2, "cv": 2, "random_state": 0}
-    fitted = EvolutionarySearchCV(SVC(), SPACE, n_jobs=2, verbose=1, **kwargs).fit(X_IRIS, Y_IRIS)
+    kwargs = {"population_size": 4, "generations": 2, "cv": 2}
+    fitted = evolve(SVC(), SPACE, n_jobs=2, verbose=1, **kwargs).fit(X_IRIS, Y_IRIS)
     err = capsys.readouterr().err
     assert "EvolutionarySearchCV" in err and "2/2" in err and "best=" in err
-    sequential = EvolutionarySearchCV(SVC(), SPACE, n_jobs=1, **kwargs).fit(X_IRIS, Y_IRIS)
+    sequential = evolve(SVC(), SPACE, n_jobs=1, **kwargs).fit(X_IRIS, Y_IRIS)
     assert fitted.cv_results_["params"] == sequential.cv_results_["params"]
     assert fitted.best_params_ == sequential.best_params_
 
@@ -164,15 +147,8 @@ def test_verbose_progress_bar_with_two_jobs(capsys):
 
 def test_a_running_search_pickles_without_its_run_state():
     probe = _PickleProbe()
-    search = EvolutionarySearchCV(
-        SVC(),
-        SPACE,
-        population_size=4,
-        generations=2,
-        cv=2,
-        random_state=0,
-        verbose=1,
-        callbacks=[probe],
+    search = evolve(
+        SVC(), SPACE, population_size=4, generations=2, cv=2, verbose=1, callbacks=[probe]
     )
     probe.search = search
     search.fit(X_IRIS, Y_IRIS)

@@ -4,7 +4,11 @@
 - :mod:`.evolution`: the genetic algorithm (DEAP operators, selection, hall of fame);
 - :mod:`.space`: search dimensions (:class:`Integer`, :class:`Real`, :class:`Categorical`)
   and the gene encoding;
-- :mod:`.store`: fitness bookkeeping and the persistent ``memory=`` store;
+- :mod:`.run`: the state of one ``fit`` and the assessment of a generation (in-run cache,
+  ``memory``, one ``evaluate_candidates`` call);
+- :mod:`.results`: results bookkeeping (fitness from records, failed evaluations, the rows
+  scikit-learn does not hold, warning replay);
+- :mod:`.store`: the persistent ``memory=`` store;
 - :mod:`.workers`: thread caps for joblib and Dask workers;
 - :mod:`.presets`: ready-made search spaces.
 

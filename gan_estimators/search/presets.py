@@ -1,7 +1,7 @@
 """Ready-made search spaces.
 
-:func:`reference_space` is the gene of the reference WGAN search (SPEC §2), so that evolving a
-WGAN is three lines::
+:func:`reference_space` is the gene of the reference WGAN search (see
+``docs/user_guide/reference_configuration.rst``), so that evolving a WGAN is three lines::
 
     from gan_estimators import EvolutionarySearchCV, WGANEstimator, reference_space
 
@@ -15,13 +15,13 @@ __all__ = ["reference_space"]
 
 
 def reference_space():
-    """The SPEC §2 gene space of the reference WGAN search.
+    """The gene space of the reference WGAN search (the reference configuration).
 
     It pairs with ``WGANEstimator.reference()``: that estimator uses the Wasserstein loss with
     weight clipping (``loss="wgan"``), which is what makes ``clip_value`` matter, and decodes
-    every dimension into its networks or training loop (the reference code's gene fields that
-    changed nothing -- a truncated ``alpha``, swapped ``n_critic`` bounds -- are fixed: each
-    dimension here round-trips and changes the model it decodes to).
+    every dimension into its networks or training loop. Each dimension round-trips and changes
+    the model it decodes to, including the two gene fields that the reference code left without
+    effect (a truncated ``alpha``, swapped ``n_critic`` bounds).
 
     Returns
     -------

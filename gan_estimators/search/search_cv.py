@@ -10,44 +10,36 @@ own. The search knows nothing about GANs.
 
 How results reach ``cv_results_``
 ---------------------------------
-scikit-learn formats ``cv_results_`` from the records of the fits that went through
-``evaluate_candidates``. Two kinds of rows do not: configurations restored from ``memory`` (no
-fit this time) and configurations of a batch in which every fit failed (scikit-learn raises
-"All the N fits failed" for that batch and drops its records; the search catches it and records
-``error_score``). The search keeps an ordered list of rows -- references to scikit-learn's
-records for fitted configurations, stored records for the others -- and overrides
-``_format_results`` to format all of them, in the order the configurations were first met, with
-scikit-learn's own formatter. So restored configurations are ranked, can be ``best_*`` and be
-refitted exactly like fresh ones, and a rerun with ``memory`` gives the same ``cv_results_``.
-Rows added after the last ``evaluate_candidates`` call are merged into the results dict that call
-returned (scikit-learn's ``fit`` reads the same dict afterwards). When a run fits nothing at all
-(everything restored), ``BaseSearchCV.fit`` cannot finish -- it requires at least one fit -- and
-:meth:`EvolutionarySearchCV.fit` completes the same steps itself (best index, refit, scorer).
+Each ``evaluate_candidates`` call passes its candidates' generation as ``more_results`` (as
+``HalvingRandomSearchCV`` passes ``iter`` and ``n_resources``). Configurations whose records
+scikit-learn does not hold -- restored from ``memory``, or of a batch in which every fit failed
+-- are stored rows (:mod:`gan_estimators.search.results`) that the ``_format_results`` override
+places among scikit-learn's, in the order first met, before scikit-learn's formatter ranks them
+all: they can be ``best_*`` and be refitted like fresh ones. When a run fits nothing (everything
+restored), ``BaseSearchCV.fit`` cannot finish, and :meth:`EvolutionarySearchCV.fit` completes
+its steps (best index, refit, scorer).
 """
 
-import contextlib
-import math
+import functools
 import numbers
 import os
-import sys
 import time
 import warnings
-from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-import sklearn
 from sklearn.base import clone
-from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection._search import BaseSearchCV
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import _check_method_params, indexable
 
+from gan_estimators._random import numpy_generator
 from gan_estimators.search import evolution as _evolution
-from gan_estimators.search import store as _fitness_cache
-from gan_estimators.search import workers as _parallel
+from gan_estimators.search import results as _results
+from gan_estimators.search import run as _run
+from gan_estimators.search import store as _store
+from gan_estimators.search import workers as _workers
 from gan_estimators.search.space import SearchSpace
 
 __all__ = ["EvolutionarySearchCV"]
@@ -55,36 +47,6 @@ __all__ = ["EvolutionarySearchCV"]
 
 class _NothingFitted(Exception):
     """Raised out of ``_run_search`` when every configuration came from ``memory``."""
-
-
-@dataclass
-class _Row:
-    """One row of ``cv_results_``: a configuration fitted now (``real_index``) or stored."""
-
-    generation: int
-    real_index: int | None = None
-    params: dict | None = None
-    records: list | None = None
-    restored: bool = False
-
-
-@dataclass
-class _RunState:
-    """Per-fit private state; dropped when ``fit`` returns (it must not outlive the fit)."""
-
-    space: SearchSpace
-    rng: np.random.Generator
-    store: object = None
-    data_token: str | None = None
-    rows: list = field(default_factory=list)
-    n_real: int = 0
-    sk_params: list | None = None
-    sk_out: list | None = None
-    sk_results: dict | None = None
-    progress: object = None
-    warning_filter: _fitness_cache.WarningFilter = field(
-        default_factory=_fitness_cache.WarningFilter
-    )
 
 
 class EvolutionarySearchCV(BaseSearchCV):
@@ -401,24 +363,14 @@ class EvolutionarySearchCV(BaseSearchCV):
         space = SearchSpace(self.param_space)
         space.check_parameters(self.estimator)
         self._check_settings()
-
-        store = None
-        data_token = None
+        store, data_token = None, None
         if self.memory is not None:
-            store = _fitness_cache.PersistentStore(self.memory)
-            data_token = _fitness_cache.fingerprint((X, y, params))
-            if data_token is None:
-                warnings.warn(
-                    "memory is ignored: the data or fit parameters cannot be hashed",
-                    UserWarning,
-                    stacklevel=2,
-                )
-                store = None
-        self._state = _RunState(
-            space=space, rng=self._make_rng(), store=store, data_token=data_token
+            store, data_token = _store.open_store(self.memory, (X, y, params))
+        self._state = _run.SearchRun(
+            space, numpy_generator(self.random_state), store=store, data_token=data_token
         )
         try:
-            with _parallel.worker_thread_limits(self.n_jobs):
+            with _workers.worker_thread_limits(self.n_jobs):
                 try:
                     super().fit(X, y, **params)
                 except _NothingFitted:
@@ -448,25 +400,15 @@ class EvolutionarySearchCV(BaseSearchCV):
             return [self.callbacks]
         return list(self.callbacks)
 
-    def _make_rng(self):
-        if self.random_state is None:
-            return np.random.default_rng()
-        if isinstance(self.random_state, numbers.Integral):
-            return np.random.default_rng(int(self.random_state))
-        # a RandomState instance: draw the seed from it, as scikit-learn estimators do
-        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        return np.random.default_rng(seed)
-
     def _finish_without_fits(self, X, y, params):
         """Complete ``fit`` when every configuration was restored from ``memory``.
 
         ``BaseSearchCV.fit`` needs at least one fresh fit; this performs the steps it takes after
         ``_run_search`` (best index, best score and params, refit, scorer) on the restored rows.
         """
-        state = self._state
         scorers, refit_metric = self._get_scorers()
-        results = self._format_results([], self.n_splits_, [], {})
-        scores = [record["test_scores"] for row in state.rows for record in row.records]
+        results = self._state.results
+        scores = [record["test_scores"] for record in self._state.all_records()]
         first_scores = next((s for s in scores if isinstance(s, dict)), scores[0])
         self.multimetric_ = isinstance(first_scores, dict)
         if callable(self.scoring) and self.multimetric_:
@@ -495,68 +437,98 @@ class EvolutionarySearchCV(BaseSearchCV):
         self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
         self.cv_results_ = results
 
-    # -- cv_results_ -------------------------------------------------------------------------
-
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
-        state = getattr(self, "_state", None)
-        if state is None or not state.rows:
+        """Format scikit-learn's rows and the stored rows together, in the order first met."""
+        run = getattr(self, "_state", None)
+        if run is None:
             return super()._format_results(candidate_params, n_splits, out, more_results)
-        state.sk_params, state.sk_out = candidate_params, out
-        params, records, generations = [], [], []
-        extra = {key: [] for key in more_results or {}}
-        for row in state.rows:
-            if row.real_index is not None:
-                k = row.real_index
-                params.append(candidate_params[k])
-                records.extend(out[k * n_splits : (k + 1) * n_splits])
-                for key in extra:
-                    extra[key].append(more_results[key][k])
-            else:
-                params.append(row.params)
-                records.extend(row.records)
-                for key in extra:
-                    extra[key].append(None)
-            generations.append(row.generation)
-        extra["generation"] = generations
+        params, records, more_results = run.rows_to_format(candidate_params, out, more_results)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            results = super()._format_results(
-                params, n_splits, _fitness_cache.harmonise(records), extra
-            )
-        state.warning_filter.replay(caught, results)
+            results = super()._format_results(params, n_splits, records, more_results)
+        run.warning_filter.replay(caught, results)
         results["generation"] = results.pop("generation")  # after scikit-learn's own keys
-        return results
-
-    def _current_results(self):
-        state = self._state
-        return self._format_results(state.sk_params or [], self.n_splits_, state.sk_out or [], {})
+        run.results.clear()
+        run.results.update(results)
+        return run.results
 
     # -- the genetic algorithm -------------------------------------------------------------
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
-        """Evolve the population, evaluating each generation with ``evaluate_candidates``."""
-        state = getattr(self, "_state", None)
-        if state is None:
+        """Evolve the population, evaluating each generation with ``evaluate_candidates``.
+
+        The loop of DEAP's ``eaSimple``: breed, evaluate, update the hall of fame, record, and
+        check the stopping rules (:meth:`_stop_reason`).
+        """
+        run = self._begin_search(callback_ctx)
+        cross_validate = functools.partial(run.cross_validate, evaluate_candidates, self)
+        evolution, population, stop = run.evolution, [], None
+        try:
+            with _run.progress_bar(self, self.generations) as run.progress:
+                for generation in range(self.generations):
+                    if generation == 0:
+                        offspring = evolution.initial_population()
+                    else:
+                        offspring = evolution.offspring(population)
+                    counts = run.assess(offspring, generation, cross_validate)
+                    evaluated = [ind for ind in offspring if ind.fitness.valid]
+                    evolution.update_hall_of_fame(evaluated)
+                    population = evolution.survivors(population, evaluated)
+                    record = run.record(generation, counts, population)
+                    stop = self._stop_reason(record)
+                    if stop is not None:
+                        break
+        except KeyboardInterrupt:
+            stop = "interrupt"
+        self._end_search(stop)
+
+    def _stop_reason(self, record):
+        """Why the search stops after the generation ``record`` describes, or None to go on.
+
+        The first rule that holds gives the reason: ``"max_fits"`` when the budget cut the
+        generation short; ``"patience"`` after ``patience`` generations without a better best
+        score; ``"max_time"`` once ``max_time`` seconds have passed; ``"callback"`` when a
+        callback returned True; ``"generations"`` after the last generation; ``"max_fits"``
+        when the budget left cannot cross-validate one more configuration. A
+        ``KeyboardInterrupt`` ends the search at any point with ``"interrupt"``.
+        """
+        run = self._state
+        if run.truncated:
+            return "max_fits"
+        if self.patience is not None and run.stale_generations >= self.patience:
+            return "patience"
+        if self.max_time is not None and record["elapsed"] >= self.max_time:
+            return "max_time"
+        if run.stop_requested:
+            return "callback"
+        if record["gen"] == self.generations - 1:
+            return "generations"
+        if self.max_fits is not None and self.max_fits - run.fits_used < self.n_splits_:
+            return "max_fits"
+        return None
+
+    def _begin_search(self, callback_ctx):
+        """Check the settings that need ``n_splits_``; set up the evolution and the logbook."""
+        run = getattr(self, "_state", None)
+        if run is None:
             raise RuntimeError("EvolutionarySearchCV._run_search runs only inside fit")
-        n_splits = self.n_splits_
-        if self.max_fits is not None and self.max_fits < n_splits:
+        if self.max_fits is not None and self.max_fits < self.n_splits_:
             raise ValueError(
-                f"max_fits={self.max_fits} is less than the {n_splits} fits that "
+                f"max_fits={self.max_fits} is less than the {self.n_splits_} fits that "
                 "cross-validating one configuration takes"
             )
-        self._warn_if_splits_vary()
-        context = self._memory_context() if state.store is not None else None
-
-        cache = {}  # configuration key -> fitness (NaN for failed configurations)
-        search_ctx = None
+        _run.warn_if_splits_vary(self._checked_cv_orig)
+        run.n_splits, run.max_fits, run.refit = self.n_splits_, self.max_fits, self.refit
+        run.error_score, run.return_train_score = self.error_score, self.return_train_score
+        if run.store is not None:
+            run.memory_context = _store.memory_context(run.data_token, self)
         if callback_ctx is not None:
-            search_ctx = callback_ctx.subcontext(
+            run.search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-
-        evolution = _evolution.Evolution(
-            state.space,
-            state.rng,
+        run.evolution = _evolution.Evolution(
+            run.space,
+            run.rng,
             population_size=self.population_size,
             crossover_probability=self.crossover_probability,
             mutation_probability=self.mutation_probability,
@@ -564,122 +536,45 @@ class EvolutionarySearchCV(BaseSearchCV):
             hall_of_fame_size=self.hall_of_fame_size,
             algorithm=self.algorithm,
             gene_precision=self.gene_precision,
-            is_known=cache.__contains__,
+            is_known=run.cache.__contains__,
         )
-        self.logbook_ = _evolution.new_logbook()
-        self.n_candidates_evaluated_ = 0
-        self.n_candidates_restored_ = 0
-        self.cache_hits_ = 0
-        self.stop_reason_ = "generations"
-        callbacks = self._callback_list()
-        start = time.perf_counter()
-        fits_used = 0
-        best_so_far = -math.inf
-        stale_generations = 0
-        interrupted = False
-        population = []
-        progress = state.progress = self._progress_bar()
-        try:
-            for generation in range(self.generations):
-                budget = None
-                if self.max_fits is not None:
-                    budget = (self.max_fits - fits_used) // n_splits
-                    if budget == 0:
-                        self.stop_reason_ = "max_fits"
-                        break
-                if generation == 0:
-                    offspring = evolution.initial_population()
-                else:
-                    offspring = evolution.offspring(population)
-                outcome = self._assess(
-                    offspring, generation, budget, cache, evaluate_candidates, search_ctx, context
-                )
-                truncated = outcome.pop("truncated")
-                outcome["revaried"], evolution.n_revaried = evolution.n_revaried, 0
-                # -- the generation is complete: commit it
-                fits_used += (outcome["nevals"] + outcome["restored"]) * n_splits
-                self.n_candidates_evaluated_ += outcome["nevals"]
-                self.n_candidates_restored_ += outcome["restored"]
-                self.cache_hits_ += outcome["cache_hits"]
-                evaluated = [ind for ind in offspring if ind.fitness.valid]
-                evolution.update_hall_of_fame(evaluated)
-                population = evolution.survivors(population, evaluated)
-                best = evolution.best
-                record = {
-                    "gen": generation,
-                    **outcome,
-                    **_evolution.fitness_statistics(population),
-                    "best": best.fitness.values[0] if best is not None else math.nan,
-                    "elapsed": time.perf_counter() - start,
-                }
-                self.logbook_.record(**record)
-                if progress is not None:
-                    progress.set_postfix(best=record["best"], mean=record["mean"], refresh=False)
-                    progress.update(1)
-                # Callbacks see every completed generation, the one that ends the search
-                # included, so they run before the stopping rules are applied (a list, not a
-                # generator, so every callback is called).
-                stop_requested = any([bool(callback(dict(record))) for callback in callbacks])
-                # -- stopping rules
-                if record["best"] > best_so_far:
-                    best_so_far, stale_generations = record["best"], 0
-                else:
-                    stale_generations += 1
-                stop_reason = None
-                if truncated:
-                    stop_reason = "max_fits"
-                elif self.patience is not None and stale_generations >= self.patience:
-                    stop_reason = "patience"
-                elif self.max_time is not None and record["elapsed"] >= self.max_time:
-                    stop_reason = "max_time"
-                elif stop_requested:
-                    stop_reason = "callback"
-                if stop_reason is not None:
-                    self.stop_reason_ = stop_reason
-                    break
-        except KeyboardInterrupt:
-            interrupted = True
-            self.stop_reason_ = "interrupt"
-        finally:
-            if progress is not None:
-                progress.close()
-        self.hall_of_fame_ = [
-            {"params": dict(ind.params), "score": ind.score} for ind in evolution.hall_of_fame
-        ]
-        if search_ctx is not None:
-            search_ctx.call_on_fit_task_end(estimator=self)
-        self._end_search(interrupted)
+        self.logbook_ = run.logbook = _evolution.new_logbook()
+        self.n_candidates_evaluated_ = self.n_candidates_restored_ = self.cache_hits_ = 0
+        run.callbacks = self._callback_list()
+        run.start = time.perf_counter()
+        return run
 
-    def _end_search(self, interrupted):
-        """Decide how ``fit`` goes on once the evolution has stopped."""
-        state = self._state
-        if not state.rows:
+    def _end_search(self, stop):
+        """Record why the search stopped and decide how ``fit`` goes on."""
+        run = self._state
+        self.stop_reason_ = stop
+        self.n_candidates_evaluated_ = run.n_evaluated
+        self.n_candidates_restored_ = run.n_restored
+        self.cache_hits_ = run.n_hits
+        self.hall_of_fame_ = [
+            {"params": dict(ind.params), "score": ind.score} for ind in run.evolution.hall_of_fame
+        ]
+        if run.search_ctx is not None:
+            run.search_ctx.call_on_fit_task_end(estimator=self)
+        interrupted = stop == "interrupt"
+        if run.n_rows == 0:
             if interrupted:
                 raise KeyboardInterrupt
             raise ValueError("the search evaluated no configuration")  # pragma: no cover
-        results = self._current_results()
-        metric = self.refit if isinstance(self.refit, str) else None
-        has_finite = any(
-            np.isfinite(np.asarray(value, dtype=np.float64)).any()
-            for key, value in results.items()
-            if key == f"mean_test_{metric}" or (metric is None and key.startswith("mean_test_"))
-        )
+        candidate_params, out, more_results = run.fitted
+        results = self._format_results(candidate_params, self.n_splits_, out, more_results)
+        has_finite = _results.has_finite_score(results, self.refit)
         if interrupted and not self.refit_on_interrupt:
             self.cv_results_ = results
             if has_finite and (self.refit is True or isinstance(self.refit, str)):
                 self._set_best_from(results)
             raise KeyboardInterrupt
-        n_fits = sum(len(self._row_records(row)) for row in state.rows)
-        all_failed = all(
-            record.get("fit_error") is not None
-            for row in state.rows
-            for record in self._row_records(row)
-        )
-        if all_failed:
+        records = run.all_records()
+        if all(record.get("fit_error") is not None for record in records):
             # what scikit-learn's searches do when every fit fails
             self.cv_results_ = results
             raise ValueError(
-                f"All the {n_fits} fits of the {len(state.rows)} configurations failed; set "
+                f"All the {len(records)} fits of the {run.n_rows} configurations failed; set "
                 "error_score='raise' to see the errors (FitFailedWarning gave them)."
             )
         if self.refit and not callable(self.refit) and not has_finite:
@@ -688,13 +583,8 @@ class EvolutionarySearchCV(BaseSearchCV):
                 "No configuration obtained a finite score: there is nothing to refit. "
                 "Set refit=False to keep the results."
             )
-        if state.n_real == 0:
+        if run.n_fitted == 0:
             raise _NothingFitted
-        # Rows added after the last evaluate_candidates call (restored or failed
-        # configurations) must reach the results dict that BaseSearchCV.fit reads next:
-        # evaluate_candidates returned that very dict, so update it in place.
-        state.sk_results.clear()
-        state.sk_results.update(results)
 
     def _set_best_from(self, results):
         metric = self.refit if isinstance(self.refit, str) else "score"
@@ -703,167 +593,3 @@ class EvolutionarySearchCV(BaseSearchCV):
         self.best_index_ = int(results[f"rank_test_{metric}"].argmin())
         self.best_score_ = results[f"mean_test_{metric}"][self.best_index_]
         self.best_params_ = results["params"][self.best_index_]
-
-    def _stdout_above_progress_bar(self):
-        """Route scikit-learn's verbose prints through tqdm so they do not break the bar."""
-        if self._state.progress is None:
-            return contextlib.nullcontext()
-        from tqdm.contrib import DummyTqdmFile
-
-        return contextlib.redirect_stdout(DummyTqdmFile(sys.stdout))
-
-    def _progress_bar(self):
-        if not self.verbose:
-            return None
-        from tqdm.auto import tqdm
-
-        return tqdm(total=self.generations, desc=type(self).__name__, unit="gen")
-
-    def _assess(
-        self, offspring, generation, budget, cache, evaluate_candidates, search_ctx, context
-    ):
-        """Give a fitness to every individual of ``offspring`` that lacks one.
-
-        Known configurations come from the cache; new ones, in order of appearance and at most
-        ``budget`` of them, are restored from memory or cross-validated in one
-        ``evaluate_candidates`` call. Individuals beyond the budget are left without fitness.
-        """
-        state = self._state
-        new = {}  # key -> list of individuals, in order of first appearance
-        cached = []
-        for ind in offspring:
-            if ind.fitness.valid:
-                continue
-            if ind.key in cache:
-                cached.append(ind)
-            else:
-                new.setdefault(ind.key, []).append(ind)
-        keys = list(new)
-        truncated = budget is not None and len(keys) > budget
-        if truncated:
-            keys = keys[:budget]
-
-        rows = []
-        to_fit = []
-        memory_keys = {}
-        for key in keys:
-            params = new[key][0].params
-            stored = None
-            if context is not None:
-                memory_keys[key] = _fitness_cache.fingerprint(params)
-                if memory_keys[key] is not None:
-                    stored = state.store.get(context, memory_keys[key])
-            if stored is not None:
-                rows.append(_Row(generation, params=params, records=stored, restored=True))
-            else:
-                rows.append(_Row(generation, real_index=state.n_real + len(to_fit)))
-                to_fit.append(params)
-
-        checkpoint = len(state.rows)
-        state.rows.extend(rows)
-        try:
-            if to_fit:
-                self._evaluate(to_fit, rows, evaluate_candidates, search_ctx)
-        except BaseException:
-            del state.rows[checkpoint:]
-            raise
-
-        # fitness of the new configurations, from their records
-        nevals = restored = 0
-        for key, row in zip(keys, rows, strict=True):
-            records = self._row_records(row)
-            score = _fitness_cache.fitness(records, self.refit)
-            cache[key] = score
-            if row.restored:
-                restored += 1
-                continue
-            nevals += 1
-            if context is not None and memory_keys.get(key) is not None:
-                state.store.put(context, memory_keys[key], records)
-        hits = 0
-        for key in keys:
-            for i, ind in enumerate(new[key]):
-                _set_fitness(ind, cache[key])
-                hits += i > 0
-        for ind in cached:
-            _set_fitness(ind, cache[ind.key])
-        hits += len(cached)
-        return {"nevals": nevals, "restored": restored, "cache_hits": hits, "truncated": truncated}
-
-    def _row_records(self, row):
-        if row.records is not None:
-            return row.records
-        start = row.real_index * self.n_splits_
-        return self._state.sk_out[start : start + self.n_splits_]
-
-    def _evaluate(self, to_fit, rows, evaluate_candidates, search_ctx):
-        """Cross-validate ``to_fit`` with scikit-learn; record a batch whose every fit failed."""
-        state = self._state
-        kwargs = {}
-        generation_ctx = None
-        if search_ctx is not None:
-            generation_ctx = search_ctx.subcontext(
-                task_name="generation",
-                max_subtasks=len(to_fit) * self.n_splits_,
-                sequential_subtasks=False,
-            ).call_on_fit_task_begin(estimator=self)
-            kwargs["callback_ctx"] = generation_ctx
-        try:
-            with self._stdout_above_progress_bar():
-                state.sk_results = evaluate_candidates(to_fit, **kwargs)
-        except ValueError as exc:
-            if self.error_score == "raise" or "fits failed" not in str(exc):
-                raise
-            # scikit-learn discarded the records of this batch: every fit of every
-            # configuration in it failed. Record error_score for each and go on.
-            warnings.warn(str(exc), FitFailedWarning, stacklevel=4)
-            for row in rows:
-                if row.real_index is not None:
-                    row.real_index = None
-                    row.records = _fitness_cache.failed_evaluation(
-                        self.n_splits_, self.error_score, self.return_train_score, str(exc)
-                    )
-                    row.params = to_fit.pop(0)
-            return
-        finally:
-            if generation_ctx is not None:
-                generation_ctx.call_on_fit_task_end(estimator=self)
-        state.n_real += len(to_fit)
-
-    def _memory_context(self):
-        """Everything besides the configuration that an evaluation depends on, hashed."""
-        context = _fitness_cache.fingerprint(
-            {
-                "data": self._state.data_token,
-                "estimator": clone(self.estimator),
-                "cv": self._checked_cv_orig,
-                "scoring": self.scoring,
-                "error_score": self.error_score,
-                "return_train_score": self.return_train_score,
-                "sklearn": sklearn.__version__,
-            }
-        )
-        if context is None:
-            warnings.warn(
-                "memory is ignored: the estimator, cv or scoring cannot be hashed",
-                UserWarning,
-                stacklevel=3,
-            )
-        return context
-
-    def _warn_if_splits_vary(self):
-        cv = self._checked_cv_orig
-        shuffles = getattr(cv, "shuffle", False) or hasattr(cv, "test_size")
-        seed = getattr(cv, "random_state", 0)
-        if shuffles and not isinstance(seed, numbers.Integral):
-            warnings.warn(
-                f"{cv!r} gives different splits on every call, so each generation is scored on "
-                "different folds; give it an integer random_state",
-                UserWarning,
-                stacklevel=3,
-            )
-
-
-def _set_fitness(individual, score):
-    individual.score = score
-    individual.fitness.values = (score if math.isfinite(score) else -math.inf,)

@@ -1,6 +1,6 @@
 """Search spaces: a gene in [0, 1] and a hyperparameter value, each mapped to the other.
 
-A genetic algorithm evolves vectors of floats in ``[0, 1]``, one per hyperparameter (SPEC §1).
+A genetic algorithm evolves vectors of floats in ``[0, 1]``, one per hyperparameter.
 Each dimension of a search space decodes such a gene into a parameter value and encodes a value
 back into a gene, so that ``decode(encode(value)) == value`` (exactly for integers and categories,
 to floating-point accuracy for reals):
@@ -494,15 +494,22 @@ class SearchSpace:
     def encode(self, params):
         """Return the gene vector of a parameter dict (the inverse of :meth:`decode`).
 
+        Each dimension encodes its own value (see :meth:`Dimension.encode`).
+
         Parameters
         ----------
         params : dict
-            A value for every dimension.
+            A value for every dimension, by name; other keys are ignored.
 
         Returns
         -------
         genes : list of float
             One gene in [0, 1] per dimension.
+
+        Raises
+        ------
+        ValueError
+            If ``params`` lacks a dimension.
         """
         missing = [name for name in self.names if name not in params]
         if missing:

@@ -1,19 +1,17 @@
-"""Evaluation records, the in-run fitness cache and its persistent counterpart on ``joblib.Memory``.
+"""The persistent ``memory=`` store of :class:`~gan_estimators.EvolutionarySearchCV`.
 
-An *evaluation* of a configuration is what scikit-learn's ``_fit_and_score`` returned for each
-cross-validation split (a list of ``n_splits`` dicts with ``test_scores``, ``fit_time``,
-``score_time``, ``fit_error``, ...). The search keeps these records so that configurations
-evaluated earlier -- restored from ``memory`` or whose whole batch failed -- can be formatted into
-``cv_results_`` by scikit-learn's own ``_format_results`` next to the ones evaluated now.
+Evaluations (one record per cross-validation split, see :mod:`gan_estimators.search.results`)
+are stored on a ``joblib.Memory`` under a hash of everything they depend on besides the
+configuration (the *context*) and a hash of the configuration (the *key*), so that a rerun
+restores them instead of fitting.
 """
 
-import math
-import numbers
 import os
 import warnings
 
 import joblib
-import numpy as np
+import sklearn
+from sklearn.base import clone
 
 
 def _stored_evaluation(context, key, evaluation=None):
@@ -60,99 +58,43 @@ def fingerprint(obj):
         return None
 
 
-def fitness_metric(test_scores, refit):
-    """Name of the score the genetic algorithm maximises, given one record's ``test_scores``.
+def open_store(memory, data):
+    """The store on ``memory`` and the hash of ``data`` (what the search is fitted on).
 
-    Single metric: ``"score"``. Multi-metric: ``refit`` when it names a metric, otherwise the
-    first metric.
+    Returns ``(None, None)``, with a warning, when ``data`` cannot be hashed.
     """
-    if not isinstance(test_scores, dict):
-        return "score"
-    if isinstance(refit, str) and refit in test_scores:
-        return refit
-    return next(iter(test_scores))
-
-
-def fitness(records, refit):
-    """Mean over splits of the maximised score, as ``cv_results_['mean_test_<metric>']`` has it.
-
-    A failed record may hold a bare ``error_score`` where others hold one score per metric; it
-    counts as that value for every metric.
-    """
-    scores = []
-    for record in records:
-        value = record["test_scores"]
-        if isinstance(value, dict):
-            value = value[fitness_metric(value, refit)]
-        scores.append(value if isinstance(value, numbers.Real) else math.nan)
-    return float(np.mean(np.asarray(scores, dtype=np.float64)))
-
-
-def failed_evaluation(n_splits, error_score, return_train_score, message):
-    """Records for a configuration whose every fit failed and that scikit-learn discarded.
-
-    scikit-learn raises "All the N fits failed" for such a batch instead of returning its
-    records, so times are unknown (NaN) and the scores are ``error_score``.
-    """
-    record = {
-        "fit_error": message,
-        "test_scores": error_score,
-        "fit_time": math.nan,
-        "score_time": 0.0,
-    }
-    if return_train_score:
-        record["train_scores"] = error_score
-    return [dict(record) for _ in range(n_splits)]
-
-
-def harmonise(records):
-    """Make records formattable together by scikit-learn's ``_format_results``.
-
-    Every record gets every key (None where absent), and scalar scores of failed records are
-    spread over the metric names when other records are multi-metric (what scikit-learn's
-    ``_insert_error_scores`` does within one batch).
-    """
-    keys = {}
-    names = {}
-    for record in records:
-        keys.update(dict.fromkeys(record))
-        for field in ("test_scores", "train_scores"):
-            value = record.get(field)
-            if isinstance(value, dict) and field not in names:
-                names[field] = list(value)
-    harmonised = []
-    for record in records:
-        record = {key: record.get(key) for key in keys}
-        for field, metric_names in names.items():
-            value = record.get(field)
-            if value is not None and not isinstance(value, dict):
-                record[field] = dict.fromkeys(metric_names, value)
-        harmonised.append(record)
-    return harmonised
-
-
-class WarningFilter:
-    """Re-emit scikit-learn's "scores are non-finite" warning only when it says something new.
-
-    ``_format_results`` runs after every generation and warns again about the same NaN rows;
-    this lets a warning through only when the number of non-finite mean scores has grown.
-    """
-
-    def __init__(self):
-        self.n_non_finite = 0
-
-    def replay(self, caught, results):
-        n_non_finite = sum(
-            int(np.sum(~np.isfinite(np.asarray(value, dtype=np.float64))))
-            for key, value in results.items()
-            if key.startswith(("mean_test_", "mean_train_"))
+    store = PersistentStore(memory)
+    data_token = fingerprint(data)
+    if data_token is None:
+        warnings.warn(
+            "memory is ignored: the data or fit parameters cannot be hashed",
+            UserWarning,
+            stacklevel=3,
         )
-        grew = n_non_finite > self.n_non_finite
-        self.n_non_finite = max(self.n_non_finite, n_non_finite)
-        for warning in caught:
-            message = str(warning.message)
-            if message.startswith("One or more of the") and not grew:
-                continue
-            warnings.warn_explicit(
-                warning.message, warning.category, warning.filename, warning.lineno
-            )
+        return None, None
+    return store, data_token
+
+
+def memory_context(data_token, search):
+    """Everything besides the configuration that an evaluation by ``search`` depends on, hashed.
+
+    Returns None, with a warning, when the estimator, cv or scoring cannot be hashed.
+    """
+    context = fingerprint(
+        {
+            "data": data_token,
+            "estimator": clone(search.estimator),
+            "cv": search._checked_cv_orig,
+            "scoring": search.scoring,
+            "error_score": search.error_score,
+            "return_train_score": search.return_train_score,
+            "sklearn": sklearn.__version__,
+        }
+    )
+    if context is None:
+        warnings.warn(
+            "memory is ignored: the estimator, cv or scoring cannot be hashed",
+            UserWarning,
+            stacklevel=4,
+        )
+    return context
