@@ -55,7 +55,7 @@ exclude_patterns = ["_build"]
 
 def write_cli_help(app):
     """Write ``gan-estimators [COMMAND] --help`` to ``generated/cli/`` for the CLI page."""
-    from gan_estimators.cli import commands as cli
+    from gan_estimators import cli
 
     os.environ["COLUMNS"] = "92"  # argparse wraps help text to this width
     folder = os.path.join(app.srcdir, "generated", "cli")

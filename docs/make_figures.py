@@ -1,9 +1,9 @@
 """Refresh the demo figures shown in the documentation (``docs/_static/demo/``).
 
-Runs ``gan-estimators demo`` (about 4 minutes on 2 cores), or reads the output folder of an
-earlier run, and copies its three figures -- reduced to a 256-colour palette, so each stays well
-under 200 KB -- and an excerpt of its ``summary.json`` into ``docs/_static/demo/``.  The
-documentation build never trains anything: it uses the committed files.
+Runs ``gan-estimators demo``, or reads the output folder of an earlier run, and copies its three
+figures -- reduced to a 256-colour palette, so each stays well under 200 KB -- and an excerpt of
+its ``summary.json`` into ``docs/_static/demo/``.  The documentation build never trains
+anything: it uses the committed files.
 
     python docs/make_figures.py                  # run the demo, then copy
     python docs/make_figures.py --from gan-demo  # copy from an existing run
@@ -40,7 +40,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as scratch:
         source = args.source
         if source is None:
-            from gan_estimators.cli import commands as cli
+            from gan_estimators import cli
 
             source = os.path.join(scratch, "gan-demo")
             status = cli.main(["demo", "--out", source, "--random-state", str(args.random_state)])

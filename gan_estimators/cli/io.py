@@ -1,0 +1,258 @@
+"""Files the commands read and write: training data, folders, JSON, CSV and PNG figures.
+
+NumPy, matplotlib and the datasets module are imported inside the functions that need them.
+"""
+
+import os
+
+from gan_estimators.cli.console import UserError
+
+#: Data sources every command accepts (``fit`` and ``search`` also take a ``.npy`` file).
+DATA_SOURCES = ("digits", "mnist", "fashion")
+
+#: Resolution (dots per inch) of the figures the commands write.
+FIGURE_DPI = 100
+
+_FASHION_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+
+def prepare_folder(path, what):
+    """Create the folder ``path`` (``what`` names it in errors) unless it exists."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UserError(f"{what} {path!r} exists and is not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {what} {path!r}: {exc.strerror or exc}") from None
+
+
+def check_parent(path, what):
+    """Raise a :class:`UserError` unless the folder that would hold ``path`` exists."""
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UserError(f"cannot write {what} {path!r}: folder {parent!r} does not exist")
+
+
+def _load_npy(path):
+    import numpy as np
+
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: no such file")
+    try:
+        X = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise UserError(f"{path}: not a readable .npy array ({exc})") from None
+    if not isinstance(X, np.ndarray):
+        X.close()
+        raise UserError(f"{path}: holds several arrays (.npz); save one array with numpy.save")
+    if X.dtype.kind not in "biuf":
+        raise UserError(f"{path}: expected numbers, got an array of dtype {X.dtype}")
+    if X.ndim not in (2, 3, 4):
+        raise UserError(
+            f"{path}: expected shape (n, features), (n, height, width) or "
+            f"(n, height, width, channels); got shape {X.shape}"
+        )
+    if X.shape[0] < 2 or 0 in X.shape:
+        raise UserError(f"{path}: expected at least 2 non-empty samples; got shape {X.shape}")
+    X = X.astype(np.float32)
+    if not np.all(np.isfinite(X)):
+        raise UserError(f"{path}: contains NaN or infinite values")
+    return X
+
+
+def load_data(source, *, data_home=None, label=None):
+    """Load training data for a command: a dataset (optionally one class) or a ``.npy`` file.
+
+    Parameters
+    ----------
+    source : {"digits", "mnist", "fashion"} or str
+        A dataset name or the path of a ``.npy`` file.
+    data_home : str or None, default=None
+        Folder holding the MNIST / Fashion-MNIST files.
+    label : int or None, default=None
+        Keep only this class (datasets only).
+
+    Returns
+    -------
+    X : ndarray of float32
+        Images with values in [0, 1] for the datasets; the array as stored for ``.npy``.
+    description : str
+        One line describing the data.
+
+    Raises
+    ------
+    UserError
+        Missing or unreadable files, a wrong shape, or a class given for a ``.npy`` file.
+    """
+    if source not in DATA_SOURCES:
+        if label is not None:
+            raise UserError("--class selects a class of digits, mnist or fashion, not of a file")
+        X = _load_npy(source)
+        return X, f"{source}: {X.shape[0]} samples of shape {X.shape[1:]}"
+    from gan_estimators import datasets
+
+    if source == "digits":
+        X, y = datasets.load_digits_images(return_X_y=True)
+        name = "digits (scikit-learn's embedded 8x8 digits)"
+    else:
+        if data_home is not None and not os.path.isdir(os.path.expanduser(data_home)):
+            raise UserError(f"--data-home {data_home!r}: no such folder")
+        try:
+            X, y = datasets.load_mnist(source, "train", data_home=data_home, as_float=True)
+        except datasets.DataNotFoundError as exc:
+            first = str(exc).splitlines()[0].replace(" Looked in, in this order:", "")
+            raise UserError(
+                f"{first} Pass --data-home DIR (a folder with the IDX files) or set "
+                f"{datasets.ENV_VAR}."
+            ) from None
+        except ValueError as exc:  # a corrupt file: the message names it
+            raise UserError(str(exc).splitlines()[0]) from None
+        name = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}[source] + " (train split)"
+    if label is not None:
+        X = datasets.extract_class(X, y, label)
+        label_name = f" '{_FASHION_CLASSES[label]}'" if source == "fashion" else ""
+        name += f", class {label}{label_name}"
+    shape = "x".join(str(s) for s in X.shape[1:])
+    return X, f"{name}: {X.shape[0]} images of {shape}"
+
+
+def split_holdout(X, fraction, random_state):
+    """Split ``X`` into (training, held-out) rows, ``fraction`` held out, both in order."""
+    import numpy as np
+
+    n = len(X)
+    n_holdout = round(n * fraction)
+    if n_holdout < 2 or n - n_holdout < 4:
+        raise UserError(f"too few samples ({n}) to hold out {fraction:.0%} for scoring")
+    order = np.random.default_rng(random_state).permutation(n)
+    return X[np.sort(order[n_holdout:])], X[np.sort(order[:n_holdout])]
+
+
+def _plain(value):
+    """``value`` with NumPy scalars, arrays and non-finite floats made JSON-friendly."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+def write_json(path, document):
+    """Write ``document`` as indented JSON; non-finite numbers become ``null``."""
+    import json
+
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(_plain(document), handle, indent=2, allow_nan=False)
+        handle.write("\n")
+
+
+def write_cv_results(results, path):
+    """Write a search's ``cv_results_`` as CSV, one row per configuration.
+
+    Masked entries (a parameter a configuration does not set) are empty cells; the ``params``
+    column holds JSON.  pandas reads the file with ``pandas.read_csv(path)``.
+
+    Parameters
+    ----------
+    results : dict
+        ``cv_results_`` of a fitted search.
+    path : str
+        Destination file.
+    """
+    import csv
+    import json
+
+    import numpy as np
+
+    keys = list(results)
+    n_rows = len(results["params"])
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(keys)
+        for i in range(n_rows):
+            row = []
+            for key in keys:
+                column = results[key]
+                if np.ma.isMaskedArray(column) and np.ma.getmaskarray(column)[i]:
+                    row.append("")
+                    continue
+                value = column[i]
+                if isinstance(value, dict):
+                    row.append(json.dumps(_plain(value), sort_keys=True))
+                else:
+                    value = _plain(value)
+                    row.append("nan" if value is None else value)
+            writer.writerow(row)
+
+
+def png_size(path):
+    """(width, height) of a PNG file, read from its header.
+
+    Parameters
+    ----------
+    path : str
+        A PNG file.
+
+    Returns
+    -------
+    tuple of int
+    """
+    import struct
+
+    with open(path, "rb") as handle:
+        head = handle.read(24)
+    if len(head) < 24 or head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        raise ValueError(f"{path} is not a PNG file")
+    return struct.unpack(">II", head[16:24])
+
+
+def require_plotting():
+    """:mod:`gan_estimators.plotting` on matplotlib's file-only backend.
+
+    Raises
+    ------
+    UserError
+        matplotlib is not installed.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")  # files only: never needs a display
+        from gan_estimators import plotting
+    except ImportError as exc:
+        raise UserError(str(exc).splitlines()[0]) from None
+    return plotting
+
+
+def save_figure(fig, path, size=None):
+    """Save ``fig`` at :data:`FIGURE_DPI` (``size``: (width, height) in pixels), then close it."""
+    if size is not None:
+        width, height = size
+        fig.set_size_inches(width / FIGURE_DPI, height / FIGURE_DPI)
+    fig.savefig(path, dpi=FIGURE_DPI)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

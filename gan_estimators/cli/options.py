@@ -1,0 +1,393 @@
+"""The ``gan-estimators`` argument parser: commands, options, value types and defaults.
+
+The estimator options take their choices and defaults from :mod:`gan_estimators.gan._config`,
+which does not import TensorFlow, so building the parser (``--help``, ``--version``) does not
+either.
+"""
+
+import argparse
+import functools
+from numbers import Integral
+
+from sklearn.utils._param_validation import Interval
+
+from gan_estimators._version import __version__
+from gan_estimators.cli.io import DATA_SOURCES
+from gan_estimators.cli.training import HOLDOUT_FRACTION
+from gan_estimators.gan._config import CHOICES, DEFAULTS, PARAMETER_CONSTRAINTS, REFERENCE_PARAMS
+
+#: Search spaces of ``demo`` and ``search`` (see :func:`~gan_estimators.cli.make_search`).
+SPACES = ("defaults", "reference")
+
+#: Budgets of ``demo`` and ``demo --quick``; ``search`` uses the ``"default"`` ones.  Each
+#: search candidate trains for ``steps`` generator iterations, the default model and the
+#: refitted best for ``final_steps``; the ``*_time`` values (seconds, compilation included) cap
+#: them, and the search stops after the first generation that ends past ``search_time``.
+#: Budgets in steps make candidates comparable however busy the machine is and keep runs
+#: reproducible (the same ``--random-state`` gives the same best parameters); the caps only
+#: bind on a slow or busy machine, where they bound the runtime at the price of that
+#: reproducibility.
+DEMO_BUDGETS = {
+    "default": {
+        "population": 4,
+        "generations": 3,
+        "steps": 150,
+        "final_steps": 1000,
+        "n_jobs": 2,
+        "candidate_time": 40.0,
+        "final_time": 60.0,
+        "search_time": 120.0,
+    },
+    "quick": {
+        "population": 2,
+        "generations": 2,
+        "steps": 5,
+        "final_steps": 10,
+        "n_jobs": 1,
+        "candidate_time": 90.0,
+        "final_time": 30.0,
+        "search_time": None,
+    },
+}
+
+#: The class ``demo`` trains on unless ``--class`` says otherwise.
+DEMO_CLASS = 5
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage errors are one line on stderr (exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# ------------------------------------------------------------------------------ value types
+
+
+def _parse(text, parse, expected, is_valid=None):
+    """``parse(text)``, or an ``ArgumentTypeError`` saying ``expected`` unless it is valid."""
+    try:
+        value = parse(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if is_valid is not None and not is_valid(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def _positive_int(text):
+    return _parse(text, int, "a positive integer", lambda value: value >= 1)
+
+
+def _int_at_least_2(text):
+    value = _positive_int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected an integer of at least 2, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    return _parse(text, float, "a positive number", lambda value: 0 < value < float("inf"))
+
+
+def _n_jobs(text):
+    value = _parse(text, int, "an integer")
+    if value == 0:
+        raise argparse.ArgumentTypeError("0 is not a number of jobs (use 1, 2, ... or -1)")
+    return value
+
+
+def _data_source(text):
+    if text in DATA_SOURCES or text.lower().endswith(".npy"):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown data source {text!r}: use one of {', '.join(DATA_SOURCES)} or a .npy file"
+    )
+
+
+# ---------------------------------------------------------------------------- option groups
+
+
+def _add_data_options(parser, *, npy):
+    if npy:
+        parser.add_argument(
+            "--data",
+            type=_data_source,
+            default="digits",
+            metavar="{digits,mnist,fashion,FILE.npy}",
+            help="training data: a dataset, or a .npy array of shape (n, features), "
+            "(n, height, width) or (n, height, width, channels) (default: digits)",
+        )
+    else:
+        parser.add_argument(
+            "--data",
+            choices=DATA_SOURCES,
+            default="digits",
+            help="dataset: scikit-learn's embedded 8x8 digits (offline), MNIST or "
+            "Fashion-MNIST (default: digits)",
+        )
+    parser.add_argument(
+        "--data-home",
+        metavar="DIR",
+        help="folder holding the MNIST / Fashion-MNIST IDX files (see "
+        "gan_estimators.datasets.load_mnist for where else they are looked for)",
+    )
+    parser.add_argument(
+        "--digit",
+        "--class",
+        dest="label",
+        type=int,
+        choices=range(10),
+        metavar="{0..9}",
+        default=None,
+        help="train on this class only" + ("" if npy else f" (default: {DEMO_CLASS})"),
+    )
+
+
+_HOLDOUT_SPLIT = f"{round(100 * (1 - HOLDOUT_FRACTION))}/{round(100 * HOLDOUT_FRACTION)}"
+
+#: The search options after ``--space``: destination, value type, metavar and help.
+_SEARCH_OPTIONS = (
+    ("population", _int_at_least_2, None, "individuals per generation"),
+    ("generations", _positive_int, None, "generations, the initial population included"),
+    ("steps", _positive_int, None, "each candidate's budget in generator iterations"),
+    (
+        "candidate_time",
+        _positive_float,
+        "SECONDS",
+        "cap on each candidate's training time in seconds",
+    ),
+    (
+        "search_time",
+        _positive_float,
+        "SECONDS",
+        "stop after the first generation that ends past this time",
+    ),
+    (
+        "cv",
+        _positive_int,
+        None,
+        f"cross-validation folds per candidate; 1 is a single {_HOLDOUT_SPLIT} split",
+    ),
+    (
+        "n_jobs",
+        _n_jobs,
+        None,
+        "candidates trained in parallel (joblib processes; -1: one per core)",
+    ),
+)
+
+
+def _add_search_options(parser, *, defaults):
+    parser.add_argument(
+        "--space",
+        choices=SPACES,
+        default="defaults",
+        help="'defaults': the reference genes on top of the package defaults (a GAN with Adam; "
+        "no clip gene, learning rate around the default); 'reference': "
+        "WGANEstimator.reference() with reference_space(), the weight-clipping WGAN of the "
+        "reference configuration (default: defaults)",
+    )
+    defaults = {"cv": 1, **defaults}
+    for dest, value_type, metavar, text in _SEARCH_OPTIONS:
+        parser.add_argument(
+            "--" + dest.replace("_", "-"),
+            type=value_type,
+            default=defaults[dest],
+            metavar=metavar,
+            help=text + " (default: %(default)s)",
+        )
+
+
+def _add_out_option(parser, default, what):
+    parser.add_argument(
+        "--out", default=default, metavar="DIR", help=f"{what} (default: %(default)s)"
+    )
+
+
+def _add_common_options(parser):
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        help="seed of the data split, the networks and the search (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress bars or progress messages"
+    )
+
+
+#: The ``WGANEstimator`` parameters ``fit`` takes, in ``--help`` order.
+_ESTIMATOR_OPTIONS = (
+    "loss",
+    "latent_dim",
+    "n_filters",
+    "critic_width",
+    "upsampling",
+    "alpha",
+    "n_critic",
+    "n_gen",
+    "clip_value",
+    "gp_weight",
+    "label_noise",
+    "learning_rate",
+    "optimizer",
+    "batch_size",
+    "n_steps",
+    "epochs",
+    "max_time",
+    "network",
+)
+
+
+def _estimator_option(name):
+    """``add_argument`` settings of parameter ``name``: its choices, or a value type that
+    checks the estimator's own numeric constraint."""
+    if name in CHOICES:
+        return {"choices": CHOICES[name]}
+    interval = next(c for c in PARAMETER_CONSTRAINTS[name] if isinstance(c, Interval))
+    parse = int if interval.type is Integral else float
+    value_type = functools.partial(
+        _parse, parse=parse, expected=str(interval), is_valid=interval.__contains__
+    )
+    return {"type": value_type, "metavar": "N" if parse is int else "X"}
+
+
+def _estimator_default_text(name):
+    """``(default: X)``, plus ``--reference``'s value where it differs."""
+    text = f"default: {DEFAULTS[name]}"
+    if name in REFERENCE_PARAMS and REFERENCE_PARAMS[name] != DEFAULTS[name]:
+        text += f"; --reference: {REFERENCE_PARAMS[name]}"
+    return f"({text})"
+
+
+def _add_estimator_options(parser):
+    group = parser.add_argument_group(
+        "estimator parameters", "WGANEstimator parameters; omitted ones keep their defaults"
+    )
+    group.add_argument("--reference", action="store_true", help="start from .reference()")
+    for name in _ESTIMATOR_OPTIONS:
+        group.add_argument(
+            "--" + name.replace("_", "-"),
+            **_estimator_option(name),
+            help=_estimator_default_text(name),
+        )
+
+
+def estimator_params(args):
+    """The ``WGANEstimator`` parameters given on the command line, as a dict."""
+    return {
+        name: getattr(args, name) for name in _ESTIMATOR_OPTIONS if getattr(args, name) is not None
+    }
+
+
+# ---------------------------------------------------------------------------------- parser
+
+
+def _add_demo(commands):
+    default, quick = DEMO_BUDGETS["default"], DEMO_BUDGETS["quick"]
+    demo = commands.add_parser(
+        "demo",
+        help="train, evolve and refit a WGAN on one digit class; write figures and a report",
+        description="Train a WGANEstimator with the package defaults on one class, evolve its "
+        "hyperparameters with EvolutionarySearchCV, refit the best, and write samples.png, "
+        "losses.png, fitness.png, cv_results.csv, summary.json and best_model/ to --out. "
+        "Runs offline on the embedded digits by default.",
+    )
+    _add_out_option(demo, "gan-demo", "output folder")
+    demo.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smaller population, fewer generations and shorter budgets (under a minute "
+        "on 2 cores); options given explicitly still apply",
+    )
+    _add_data_options(demo, npy=False)
+    # Budget options default to None so that --quick can tell which ones were given.
+    _add_search_options(demo, defaults=dict.fromkeys(default))
+    demo.add_argument(
+        "--final-steps",
+        type=_positive_int,
+        default=None,
+        help=f"generator iterations of the default model and of the refitted best "
+        f"(default: {default['final_steps']}, --quick: {quick['final_steps']})",
+    )
+    _add_common_options(demo)
+    for action in demo._actions:
+        if action.dest in default and action.dest != "final_steps":
+            action.help = action.help.replace(
+                "(default: %(default)s)",
+                f"(default: {default[action.dest]}, --quick: {quick[action.dest]})",
+            )
+
+
+def _add_training_command(commands, name, summary, description, *, out):
+    """A command that trains on a dataset or a ``.npy`` array and writes to ``--out``."""
+    parser = commands.add_parser(name, help=summary, description=description)
+    _add_data_options(parser, npy=True)
+    _add_out_option(parser, *out)
+    return parser
+
+
+def _add_fit(commands):
+    fit = _add_training_command(
+        commands,
+        "fit",
+        "train a WGANEstimator and save it",
+        "Train a WGANEstimator on a dataset (or one class of it) or a .npy array, and save it "
+        "with WGANEstimator.save.",
+        out=("gan-model", "model folder"),
+    )
+    _add_estimator_options(fit)
+    _add_common_options(fit)
+
+
+def _add_sample(commands):
+    sample = commands.add_parser(
+        "sample",
+        help="generate samples from a saved model",
+        description="Generate samples from a model saved by 'fit', 'search' or 'demo'.",
+    )
+    sample.add_argument("model", metavar="MODEL_DIR", help="folder written by WGANEstimator.save")
+    sample.add_argument(
+        "-n", type=_positive_int, default=64, help="number of samples (default: %(default)s)"
+    )
+    sample.add_argument("--npy", metavar="FILE", help="write the samples to this .npy file")
+    sample.add_argument("--png", metavar="FILE", help="write a grid of the samples (PNG)")
+    sample.add_argument("--random-state", type=int, default=None, help="seed of the latent vectors")
+
+
+def _add_search(commands):
+    search = _add_training_command(
+        commands,
+        "search",
+        "evolve a WGANEstimator's hyperparameters",
+        "Evolve a WGANEstimator's hyperparameters with EvolutionarySearchCV, then write "
+        "best_params.json, cv_results.csv and the refitted best model (best_model/).",
+        out=("gan-search", "output folder"),
+    )
+    _add_search_options(search, defaults=DEMO_BUDGETS["default"])
+    search.add_argument(
+        "--refit-steps",
+        type=_positive_int,
+        default=None,
+        help="generator iterations of the refitted best (default: --steps)",
+    )
+    _add_common_options(search)
+
+
+def build_parser():
+    """The ``argparse`` parser of the ``gan-estimators`` command.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    parser = _Parser(
+        prog="gan-estimators",
+        description="GANs as scikit-learn estimators, tuned by evolutionary search.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add_command in (_add_demo, _add_fit, _add_sample, _add_search):
+        add_command(commands)
+    return parser
