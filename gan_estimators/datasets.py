@@ -13,6 +13,7 @@ only inside the download fallback.
 
 import gzip
 import hashlib
+import math
 import os
 import zipfile
 import zlib
@@ -80,11 +81,7 @@ class DataNotFoundError(FileNotFoundError):
         super().__init__(message)
         self.searched = list(searched)
 
-    def __str__(self):
-        return self.args[0]
 
-
-# --------------------------------------------------------------------------------------------
 # The embedded digits
 
 
@@ -145,7 +142,6 @@ def load_digits_images(*, return_X_y=False):
     )
 
 
-# --------------------------------------------------------------------------------------------
 # IDX parsing
 
 
@@ -208,9 +204,7 @@ def _read_idx(path, magic):
             f"file takes {header_size}"
         )
     shape = tuple(int.from_bytes(data[4 * i : 4 * i + 4], "big") for i in range(1, ndim + 1))
-    expected = 1
-    for dim in shape:
-        expected *= dim
+    expected = math.prod(shape)
     payload = len(data) - header_size
     dims = "x".join(str(d) for d in shape)
     if payload < expected:
@@ -227,7 +221,6 @@ def _read_idx(path, magic):
     return np.frombuffer(data, dtype=np.uint8, offset=header_size).reshape(shape).copy()
 
 
-# --------------------------------------------------------------------------------------------
 # Where load_mnist looks
 
 
@@ -299,11 +292,8 @@ def _candidate_places(kind, data_home):
 
 def _find_in_folder(folder, names):
     """Return the first existing file of ``names`` in ``folder``, or None."""
-    for name in names:
-        path = os.path.join(folder, name)
-        if os.path.isfile(path):
-            return path
-    return None
+    paths = (os.path.join(folder, name) for name in names)
+    return next((path for path in paths if os.path.isfile(path)), None)
 
 
 def _check_labels_kind(labels_path, raw_labels, kind):
@@ -555,7 +545,6 @@ def load_mnist(
     return images, labels
 
 
-# --------------------------------------------------------------------------------------------
 # One class at a time
 
 

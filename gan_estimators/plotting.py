@@ -3,8 +3,8 @@
 Three functions, one per question a user asks of a GAN run:
 
 - :func:`plot_samples` -- what do the samples look like? A grid of images.
-- :func:`plot_history` -- how did training go? Losses, gradient norms and the reference's
-  min–max-normalised loss curves, per generator iteration.
+- :func:`plot_history` -- how did training go? Losses, gradient norms and the min–max-normalised
+  loss curves of the reference configuration's fitness, per generator iteration.
 - :func:`plot_search` -- what did the search find? Fitness per generation from ``logbook_`` and
   each parameter against the score from ``cv_results_``.
 
@@ -21,6 +21,8 @@ import math
 import numbers
 
 import numpy as np
+
+from gan_estimators.quality.history import NORMALIZED_KEYS, normalized_losses
 
 try:
     import matplotlib  # noqa: F401
@@ -43,7 +45,6 @@ _GRAD_KEYS = (
     ("critic_grad_norm", "critic"),
     ("generator_grad_norm", "generator"),
 )
-_NORMALIZED_KEYS = ("critic_real", "critic_fake", "generator_loss")
 _HISTORY_PANELS = ("losses", "grad_norms", "normalized")
 
 
@@ -248,24 +249,6 @@ def _history_dict(history):
     return history
 
 
-def _normalized_curves(history):
-    """Min–max-normalised loss curves of a ``history_`` dict (SPEC §2), plus their ``mean``.
-
-    The numbers of ``WGANEstimator.normalized_losses()``, computed from the dict alone.
-    """
-    result = {}
-    for key in _NORMALIZED_KEYS:
-        values = np.asarray(history[key], dtype=np.float64)
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            result[key] = np.zeros_like(values)
-            continue
-        low, high = finite.min(), finite.max()
-        result[key] = (values - low) / (high - low) if high > low else np.zeros_like(values)
-    result["mean"] = sum(result[key] for key in _NORMALIZED_KEYS) / len(_NORMALIZED_KEYS)
-    return result
-
-
 def _smooth(values, window):
     """Trailing moving average (NaN-aware) over ``window`` points; same length as ``values``."""
     values = np.asarray(values, dtype=np.float64)
@@ -305,9 +288,12 @@ def plot_history(history, *, panels=_HISTORY_PANELS, smooth="auto", label=None, 
       catches up.
     - ``"grad_norms"``: gradient norms of the critic and the generator (2 lines, log scale).
       A generator norm collapsing towards 0 is the signature of vanishing gradients.
-    - ``"normalized"``: the reference's min–max-normalised ``critic_real``, ``critic_fake`` and
-      ``generator_loss`` and their mean (4 lines), i.e. the reference fitness per step
-      (see :func:`gan_estimators.quality.scorers.loss_balance_fitness`).
+    - ``"normalized"``: the min–max-normalised ``critic_real``, ``critic_fake`` and
+      ``generator_loss`` and their mean (4 lines,
+      :func:`gan_estimators.quality.history.normalized_losses`), i.e. the fitness of the
+      reference configuration per step (see
+      :func:`gan_estimators.quality.scorers.loss_balance_fitness`); a diverged (non-finite)
+      step is left out.
 
     Parameters
     ----------
@@ -383,8 +369,8 @@ def plot_history(history, *, panels=_HISTORY_PANELS, smooth="auto", label=None, 
             ax.set_title("Gradient norms" + suffix, fontsize="medium")
             ax.set_ylabel("norm")
         else:
-            curves = _normalized_curves(history)
-            for key in _NORMALIZED_KEYS:
+            curves = normalized_losses(history)
+            for key in NORMALIZED_KEYS:
                 ax.plot(steps, _smooth(curves[key], window), label=prefix + key, linewidth=1)
             ax.plot(
                 steps,

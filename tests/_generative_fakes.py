@@ -12,18 +12,6 @@ from sklearn.utils import check_random_state
 
 from gan_estimators.quality.evaluation import GenerativeScoreMixin
 
-HISTORY_KEYS = (
-    "step",
-    "critic_loss",
-    "critic_real",
-    "critic_fake",
-    "generator_loss",
-    "gradient_penalty",
-    "critic_grad_norm",
-    "generator_grad_norm",
-    "elapsed",
-)
-
 
 def _finish(critic_real, critic_fake, generator_loss, generator_grad_norm, rng):
     n = len(critic_real)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gan_estimators.quality import metrics as M
+from gan_estimators.quality import neighbours
 
 # ------------------------------------------------------------------------------------------
 # Fréchet distance
@@ -140,25 +141,24 @@ REAL_1D = np.array([[0.0], [1.0], [2.0], [3.0], [10.0]])
 FAKE_1D = np.array([[0.5], [20.0], [2.9]])
 
 
-def test_precision_recall_hand_computed():
-    # k=1 real radii: 1, 1, 1, 1, 7.  Fakes: 0.5 (inside), 20 (outside: 10 > 7), 2.9 (inside)
-    # -> precision 2/3.  k=1 fake radii: 2.4, 17.1, 2.4; every real lies in a fake ball
-    # (10 is 10 <= 17.1 from the outlier 20) -> recall 1: recall's known outlier weakness.
-    precision, recall = M.precision_recall(REAL_1D, FAKE_1D, k=1)
-    assert precision == pytest.approx(2 / 3)
-    assert recall == pytest.approx(1.0)
-    assert M.precision(REAL_1D, FAKE_1D, k=1) == precision
-    assert M.recall(REAL_1D, FAKE_1D, k=1) == recall
-
-
-def test_density_coverage_hand_computed():
-    # Balls containing each fake: 0.5 -> {0, 1}; 20 -> none; 2.9 -> {2, 3}: density 4 / (1 * 3).
-    # Real balls holding a fake: 0, 1, 2, 3 but not 10 (nearest fake 7.1 > 7): coverage 4/5.
-    density, coverage = M.density_coverage(REAL_1D, FAKE_1D, k=1)
-    assert density == pytest.approx(4 / 3)
-    assert coverage == pytest.approx(0.8)
-    assert M.density(REAL_1D, FAKE_1D, k=1) == density
-    assert M.coverage(REAL_1D, FAKE_1D, k=1) == coverage
+# Precision/recall, k=1: real radii 1, 1, 1, 1, 7.  Fakes: 0.5 (inside), 20 (outside: 10 > 7),
+# 2.9 (inside) -> precision 2/3.  Fake radii 2.4, 17.1, 2.4; every real lies in a fake ball
+# (10 is 10 <= 17.1 from the outlier 20) -> recall 1: recall's known outlier weakness.
+# Density/coverage, k=1: balls containing each fake: 0.5 -> {0, 1}; 20 -> none; 2.9 -> {2, 3}:
+# density 4 / (1 * 3).  Real balls holding a fake: 0, 1, 2, 3 but not 10 (nearest fake
+# 7.1 > 7): coverage 4/5.
+@pytest.mark.parametrize(
+    ("pair", "first", "second", "expected"),
+    [
+        (M.precision_recall, M.precision, M.recall, (2 / 3, 1.0)),
+        (M.density_coverage, M.density, M.coverage, (4 / 3, 0.8)),
+    ],
+)
+def test_neighbourhood_metrics_hand_computed(pair, first, second, expected):
+    values = pair(REAL_1D, FAKE_1D, k=1)
+    assert values == pytest.approx(expected)
+    assert first(REAL_1D, FAKE_1D, k=1) == values[0]
+    assert second(REAL_1D, FAKE_1D, k=1) == values[1]
 
 
 def test_closed_balls_keep_discrete_data_on_its_manifold():
@@ -212,7 +212,7 @@ def test_chunked_distances_match_unchunked(monkeypatch):
     rng = np.random.default_rng(10)
     real, fake = rng.normal(size=(120, 3)), rng.normal(size=(90, 3)) + 0.2
     expected = M.compute_metrics(real, fake)
-    monkeypatch.setattr(M, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(neighbours, "_CHUNK_ROWS", 7)
     assert M.compute_metrics(real, fake) == pytest.approx(expected)
 
 
@@ -331,3 +331,13 @@ def test_set_against_itself_is_perfect(data):
     assert M.precision_recall(real, real) == (1.0, 1.0)
     assert M.coverage(real, real) == 1.0
     assert M.diversity_ratio(real, real) == pytest.approx(1.0)
+
+
+def test_as_score_makes_every_metric_greater_is_better():
+    assert M.METRIC_NAMES == tuple(M.METRIC_DIRECTIONS)
+    assert M.as_score("fd", 3.0) == -3.0
+    assert M.as_score("duplicate_fraction", 0.25) == -0.25
+    assert M.as_score("coverage", 0.75) == 0.75
+    assert M.as_score("diversity", 1.0) == 0.0
+    assert M.as_score("diversity", 0.5) == M.as_score("diversity", 2.0) == -math.log(2.0)
+    assert M.as_score("diversity", 0.0) == -math.inf

@@ -15,17 +15,7 @@ from sklearn.svm import SVC  # noqa: E402
 
 from gan_estimators import Categorical, EvolutionarySearchCV, Real  # noqa: E402
 from gan_estimators.plotting import plot_history, plot_samples, plot_search  # noqa: E402
-
-HISTORY_KEYS = (
-    "critic_loss",
-    "critic_real",
-    "critic_fake",
-    "generator_loss",
-    "gradient_penalty",
-    "critic_grad_norm",
-    "generator_grad_norm",
-    "elapsed",
-)
+from gan_estimators.quality.history import STEP_KEYS  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -36,7 +26,7 @@ def _close_figures():
 
 def make_history(n=120, penalty=True, seed=0):
     rng = np.random.default_rng(seed)
-    history = {key: rng.normal(size=n).tolist() for key in HISTORY_KEYS}
+    history = {key: rng.normal(size=n).tolist() for key in (*STEP_KEYS, "elapsed")}
     history["step"] = list(range(1, n + 1))
     history["critic_grad_norm"] = np.abs(rng.normal(1, 0.1, n)).tolist()
     history["generator_grad_norm"] = np.abs(rng.normal(0.5, 0.1, n)).tolist()

@@ -191,6 +191,22 @@ def test_loss_balance_hand_computed(fitted):
         S.loss_balance_scorer(object(), None)
 
 
+def test_loss_balance_is_the_mean_of_the_normalized_losses():
+    from gan_estimators.quality.history import normalized_losses
+
+    history = {
+        "critic_real": [0.0, 1.0, 2.0, 4.0],
+        "critic_fake": [3.0, 1.0, 2.0, 2.0],
+        "generator_loss": [1.0, 0.0, 1.0, 5.0],
+    }
+    expected = float(np.mean(normalized_losses(history)["mean"]))
+    assert S.loss_balance_fitness(history) == expected
+    history["generator_loss"][1] = np.inf  # a diverged step
+    assert np.isnan(S.loss_balance_fitness(history))
+    with pytest.raises(ValueError, match="empty"):
+        S.loss_balance_fitness({key: [] for key in history})
+
+
 def test_get_scorer_resolution():
     assert S.get_scorer("kid") == S.make_sample_scorer("kid")
     assert S.get_scorer("kid") is not S.get_scorer("kid")  # fresh copies

@@ -1,7 +1,7 @@
 """Failure-mode diagnostics of GAN training.
 
 After ``fit``, a generative estimator of this package inspects its loss history and a sample of
-its output for the three classic failure modes (SPEC §1) and stores a
+its output for the three classic failure modes (:doc:`/user_guide/failure_modes`) and stores a
 :class:`DiagnosticsReport` as ``diagnostics_``; each mode that trips is also reported with a
 :class:`GANTrainingWarning`.  :func:`diagnose` can be called directly on any history and feature
 arrays.  NumPy only: importing this module never starts TensorFlow.
@@ -65,11 +65,17 @@ hand; pass a :class:`Thresholds` with other values to :func:`diagnose` to change
 
 from __future__ import annotations
 
-import dataclasses
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
+
+from gan_estimators.quality.metrics import compute_metrics
+from gan_estimators.quality.report import (
+    FAILURE_MODES,
+    DiagnosticsReport,
+    FailureMode,
+    Thresholds,
+)
 
 __all__ = [
     "FAILURE_MODES",
@@ -79,9 +85,6 @@ __all__ = [
     "Thresholds",
     "diagnose",
 ]
-
-#: Names of the failure modes, in report order.
-FAILURE_MODES = ("vanishing_gradients", "mode_collapse", "failure_to_converge")
 
 _REMEDIES = {
     "vanishing_gradients": (
@@ -109,208 +112,6 @@ class GANTrainingWarning(UserWarning):
     ``warnings.simplefilter("ignore", GANTrainingWarning)``, or turn it into an error with
     ``"error"`` to stop a search at the first failing candidate.
     """
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Thresholds of :func:`diagnose`; see this module's docstring for their use."""
-
-    min_steps: int = 100
-    tail_fraction: float = 0.25
-    min_tail: int = 5
-    flat_ratio: float = 0.1
-    flat_level: float = 1e-3
-    grad_collapse_ratio: float = 0.01
-    saturation_position: float = 0.1
-    bce_saturated_loss: float = 0.1
-    min_samples: int = 20
-    duplicate_fraction: float = 0.5
-    collapse_coverage: float = 0.5
-    collapse_diversity: float = 0.4
-    duplicate_diversity: float = 0.8
-    divergence_windows: int = 4
-    divergence_noise: float = 3.0
-    divergence_min_rise: float = 0.1
-    critic_fall_noise: float = 1.0
-    chance_bce_tolerance: float = 0.1
-    chance_wasserstein_ratio: float = 0.05
-    poor_precision: float = 0.1
-
-
-@dataclass
-class FailureMode:
-    """Verdict on one failure mode.
-
-    Attributes
-    ----------
-    name : str
-        One of :data:`FAILURE_MODES`.
-    flagged : bool or None
-        True when the mode tripped, False when it was checked and did not, None when it could
-        not be assessed (too short a history, too few samples, missing keys).
-    evidence : dict of str to float
-        The numbers the verdict is based on.
-    reason : str
-        One line saying why the mode tripped, did not, or was not assessed.
-    remedy : str
-        One line of advice (relevant when flagged).
-    """
-
-    name: str
-    flagged: bool | None
-    evidence: dict = field(default_factory=dict)
-    reason: str = ""
-    remedy: str = ""
-
-    def __eq__(self, other):
-        # Evidence may hold NaN (a metric undefined on degenerate samples): a report must
-        # still equal itself and its JSON round trip, so NaN matches NaN here.
-        if not isinstance(other, FailureMode):
-            return NotImplemented
-        return (self.name, self.flagged, self.reason, self.remedy) == (
-            other.name,
-            other.flagged,
-            other.reason,
-            other.remedy,
-        ) and _same_values(self.evidence, other.evidence)
-
-    def __str__(self):
-        state = {True: "FLAGGED", False: "ok", None: "not assessed"}[self.flagged]
-        text = f"{self.name}: {state} - {self.reason}"
-        if self.flagged:
-            text += f" Remedy: {self.remedy}"
-        return text
-
-
-@dataclass
-class DiagnosticsReport:
-    """Result of :func:`diagnose`: one :class:`FailureMode` per failure mode.
-
-    Behaves like a read-only mapping from mode name to :class:`FailureMode`
-    (``report["mode_collapse"].flagged``), and :meth:`to_dict` gives plain Python types (for
-    JSON).
-
-    Attributes
-    ----------
-    vanishing_gradients, mode_collapse, failure_to_converge : FailureMode
-    thresholds : Thresholds
-        The thresholds used.
-    """
-
-    vanishing_gradients: FailureMode
-    mode_collapse: FailureMode
-    failure_to_converge: FailureMode
-    thresholds: Thresholds = field(default_factory=Thresholds)
-
-    @property
-    def flagged(self):
-        """Names of the modes that tripped (a list, empty when training looks healthy)."""
-        return [name for name in FAILURE_MODES if self[name].flagged]
-
-    @property
-    def healthy(self):
-        """True when no failure mode tripped."""
-        return not self.flagged
-
-    def __getitem__(self, name):
-        if name not in FAILURE_MODES:
-            raise KeyError(name)
-        return getattr(self, name)
-
-    def __iter__(self):
-        return iter(FAILURE_MODES)
-
-    def __len__(self):
-        return len(FAILURE_MODES)
-
-    def __contains__(self, name):
-        return name in FAILURE_MODES
-
-    def keys(self):
-        return list(FAILURE_MODES)
-
-    def items(self):
-        return [(name, self[name]) for name in FAILURE_MODES]
-
-    def to_dict(self):
-        """Plain-type dictionary: ``{mode: {flagged, evidence, reason, remedy}, thresholds}``.
-
-        Everything in it is a JSON type (NumPy scalars and arrays become Python numbers and
-        lists), so ``json.dumps`` writes it and :meth:`from_dict` of the ``json.loads`` result
-        gives a report equal to this one; ``WGANEstimator.save`` stores ``diagnostics_`` so.
-        Non-finite evidence (NaN, inf) is written as JSON's common ``NaN`` / ``Infinity``
-        extension, which Python's :mod:`json` reads back.
-        """
-        out = {}
-        for name in FAILURE_MODES:
-            mode = self[name]
-            out[name] = {
-                "flagged": mode.flagged,
-                "evidence": {k: _plain(v) for k, v in mode.evidence.items()},
-                "reason": mode.reason,
-                "remedy": mode.remedy,
-            }
-        out["thresholds"] = dataclasses.asdict(self.thresholds)
-        return out
-
-    @classmethod
-    def from_dict(cls, data):
-        """Rebuild a report from :meth:`to_dict` output.
-
-        Parameters
-        ----------
-        data : dict
-            :meth:`to_dict` output, possibly after a JSON round trip.  A missing
-            ``thresholds`` entry means the defaults.
-
-        Returns
-        -------
-        DiagnosticsReport
-        """
-        modes = {
-            name: FailureMode(
-                name=name,
-                flagged=data[name]["flagged"],
-                evidence=dict(data[name]["evidence"]),
-                reason=data[name]["reason"],
-                remedy=data[name]["remedy"],
-            )
-            for name in FAILURE_MODES
-        }
-        return cls(**modes, thresholds=Thresholds(**data.get("thresholds", {})))
-
-    def __str__(self):
-        return "\n".join(str(self[name]) for name in FAILURE_MODES)
-
-
-def _plain(value):
-    """``value`` with NumPy scalars / arrays and tuples turned into JSON types."""
-    if isinstance(value, (np.floating, np.integer, np.bool_)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
-
-
-def _same_values(a, b):
-    """Equality of evidence values in which NaN equals NaN."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_same_values(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same_values(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
-    both_nan = (
-        isinstance(a, (float, np.floating))
-        and isinstance(b, (float, np.floating))
-        and math.isnan(a)
-        and math.isnan(b)
-    )
-    return bool(both_nan or a == b)
 
 
 # --------------------------------------------------------------------------------------------
@@ -440,8 +241,6 @@ def _check_vanishing(history, kind, th):
 
 
 def _sample_metrics(real_features, fake_features):
-    from gan_estimators.quality.metrics import compute_metrics
-
     return compute_metrics(
         real_features,
         fake_features,

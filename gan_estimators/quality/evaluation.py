@@ -15,11 +15,12 @@ import warnings
 import weakref
 
 import numpy as np
-from sklearn.utils import check_random_state
 
+from gan_estimators._random import derive_seed, draw_seed
 from gan_estimators.quality.diagnostics import FAILURE_MODES, GANTrainingWarning, diagnose
-from gan_estimators.quality.features import _as_samples, _single_threaded_blas, resolve_feature_map
-from gan_estimators.quality.metrics import compute_metrics
+from gan_estimators.quality.feature_base import _as_samples, _single_threaded_blas
+from gan_estimators.quality.features import resolve_feature_map
+from gan_estimators.quality.metrics import as_score, compute_metrics
 
 __all__ = ["GenerativeScoreMixin", "evaluate_samples"]
 
@@ -32,9 +33,6 @@ _TAG_DIAGNOSTICS = 0xD1A6
 #: Samples drawn after ``fit`` for the diagnostics (and real training samples compared).
 DIAGNOSTIC_SAMPLES = 1000
 
-# Signs turning each metric into "greater is better".
-_NEGATED = {"fd", "kid", "duplicate_fraction"}
-
 
 def _seed(random_state, tag):
     """An int seed for one purpose, derived from an estimator's ``random_state``.
@@ -43,12 +41,11 @@ def _seed(random_state, tag):
     candidates of a search are compared on the same latent vectors) gives the same seed every
     time; a RandomState / Generator instance is advanced, as scikit-learn does with instances.
     """
-    if random_state is None or isinstance(random_state, numbers.Integral):
-        entropy = [tag] if random_state is None else [int(random_state) % 2**32, tag]
-        return int(np.random.SeedSequence(entropy).generate_state(1)[0])
-    if isinstance(random_state, np.random.Generator):
-        return int(random_state.integers(2**31 - 1))
-    return int(check_random_state(random_state).randint(2**31 - 1))
+    if random_state is None:
+        return derive_seed(tag, bits=32)
+    if isinstance(random_state, numbers.Integral):
+        return derive_seed(int(random_state) % 2**32, tag, bits=32)
+    return draw_seed(random_state)
 
 
 def _draw(estimator, n, seed):
@@ -143,9 +140,8 @@ class GenerativeScoreMixin:
 
     Notes
     -----
-    ``score`` is the negative Fréchet distance (see :meth:`score` for why FD).  Measured on
-    2 CPU cores, transforming 1,000 + 1,000 28×28 images and computing FD takes about 30 ms;
-    the rest of ``score``'s time is the estimator's own ``sample``.
+    ``score`` is the negative Fréchet distance (see :meth:`score` for why FD).  Most of its
+    time is the estimator's own ``sample``: the feature maps and FD are cheap in comparison.
     """
 
     #: Metric returned (signed) by :meth:`score`.
@@ -161,16 +157,17 @@ class GenerativeScoreMixin:
         same latent vectors.  Greater is better; 0 is a perfect match.
 
         FD rather than KID is the default because it punishes a collapsed generator much
-        harder: on MNIST digit 5, ten distinct images repeated score FD 82 against 16 for
-        blurred images, while KID (whose penalty for collapsing onto ``m`` points is bounded
-        by about ``0.7 / m`` in a standardised feature space) gives 0.65 against 0.30.  FD is
-        biased in the sample size, which is harmless here because every candidate is scored
-        on the same folds; use ``scoring="kid"`` to compare across sample sizes.
+        harder: KID's penalty for collapsing onto ``m`` points is bounded by about ``0.7 / m``
+        in a standardised feature space, FD's is not (the user guide's page on metrics
+        compares the two on collapsed and blurred samples).  FD is biased in the sample size,
+        which is harmless here because every candidate is scored on the same folds; use
+        ``scoring="kid"`` to compare across sample sizes.
 
         Parameters
         ----------
         X : array-like
-            At least 2 real samples, shaped and scaled like the training data.
+            At least 2 real samples (a held-out fold, say), shaped and scaled like the
+            training data.
         y : None
             Ignored.
 
@@ -179,7 +176,7 @@ class GenerativeScoreMixin:
         float
         """
         value = evaluate_samples(self, X, [self._score_metric])[self._score_metric]
-        return -value if self._score_metric in _NEGATED else value
+        return as_score(self._score_metric, value)
 
     def _fit_sample_quality(self, X):
         """Fit ``feature_map_`` on the training data and compute ``diagnostics_``.
@@ -199,7 +196,7 @@ class GenerativeScoreMixin:
             n = min(X.shape[0], DIAGNOSTIC_SAMPLES)
             rng = np.random.RandomState(_seed(random_state, _TAG_DIAGNOSTICS))
             real = X[np.sort(rng.choice(X.shape[0], n, replace=False))]
-            fake = _draw(self, n, int(rng.randint(2**31 - 1)))
+            fake = _draw(self, n, draw_seed(rng))
             real_features = self.feature_map_.transform(real)
             fake_features = self.feature_map_.transform(fake)
             self.diagnostics_ = diagnose(

@@ -22,8 +22,9 @@ Built-in maps (``feature_map=<name>``)
 Adapters
 --------
 Any callable ``f(X) -> (n, d)`` (:class:`CallableFeatures`), any Keras model or layer output
-(:class:`KerasFeatures`; TensorFlow is only imported when such a map is used), and any unfitted
-scikit-learn transformer, fitted on the flattened training data (:class:`TransformerFeatures`).
+(:class:`KerasFeatures`; the user's model brings TensorFlow along, this package never imports
+it), and any unfitted scikit-learn transformer, fitted on the flattened training data
+(:class:`TransformerFeatures`).
 :func:`resolve_feature_map` turns an estimator's ``feature_map`` parameter into a fitted map.
 
 Persistence
@@ -36,26 +37,27 @@ wrap user objects (functions, Keras models, transformers) that have no such form
 
 Validation of the default
 -------------------------
-``tests/test_metric_ordering.py`` checks, on MNIST digit 5 and Fashion-MNIST class 7 (1,000
-training images as reference, candidates from the test split), that FD and KID in the default
-space order held-out real < real + N(0, 0.1²) noise < Gaussian blur (σ = 0.7 px) < 10 distinct
-images repeated < uniform noise, that coverage drops for the noisy, repeated and uniform sets,
-and that held-out real data scores within 2× of the real-vs-real floor.  Transforming 1,000
-28×28 images takes about 20 ms on two CPU cores.  Rejected alternative: a fixed seeded random
-convolutional network (16 and 32 3×3 filters, ReLU, pooled on a 2×2 grid) ranked N(0, 0.1²)
-noise as worse than ten repeated images (FD 83 vs 71 on MNIST 5) and costs 25× more to run.
-A plain PCA (no residual term) is nearly blind to pixel noise (held-out 2.94 vs noisy 2.95).
+``tests/test_metric_ordering.py`` checks, on MNIST digit 5 and Fashion-MNIST class 7, that FD and
+KID in the default space order held-out real < real + N(0, 0.1²) noise < Gaussian blur < 10
+distinct images repeated < uniform noise, and that coverage drops for the noisy, repeated and
+uniform sets; the user guide's page on metrics discusses the choice.
 """
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+
+from gan_estimators.quality.feature_base import (
+    _STORABLE_MAPS,
+    FeatureMap,
+    _check_positive_int,
+    _single_threaded_blas,
+    _subsample,
+)
 
 __all__ = [
     "FEATURE_MAPS",
@@ -68,234 +70,6 @@ __all__ = [
     "UnsavedFeatureMap",
     "resolve_feature_map",
 ]
-
-
-def _as_samples(X, name="X"):
-    """Return ``X`` as a float64 array of samples: rows ``(n, d)`` or images ``(n, h, w[, c])``."""
-    if hasattr(X, "to_numpy"):  # DataFrame
-        X = X.to_numpy()
-    X = np.asarray(X)
-    if X.dtype == object or not (
-        np.issubdtype(X.dtype, np.number) or np.issubdtype(X.dtype, np.bool_)
-    ):
-        raise TypeError(f"{name} must be a numeric array, got dtype {X.dtype}")
-    if X.ndim not in (2, 3, 4):
-        raise ValueError(
-            f"{name} must have shape (n, d), (n, h, w) or (n, h, w, c), got shape {X.shape}"
-        )
-    X = X.astype(np.float64, copy=False)
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return X
-
-
-def _sample_shape(X):
-    """Shape of one sample, with ``(h, w)`` and ``(h, w, 1)`` treated alike."""
-    shape = tuple(int(s) for s in X.shape[1:])
-    if len(shape) == 3 and shape[2] == 1:
-        shape = shape[:2]
-    return shape
-
-
-class FeatureMap(TransformerMixin, BaseEstimator):
-    """Base class of feature maps: ``fit`` on training data, ``transform`` to ``(n, d)``.
-
-    Subclasses implement ``_fit(X)`` and ``_transform(X)`` on inputs already converted to
-    float64 arrays (``X`` keeps its shape: ``(n, d)``, ``(n, h, w)`` or ``(n, h, w, c)``).  The
-    base class checks inputs, records the sample shape seen by ``fit`` and refuses data of
-    another shape in ``transform``.
-
-    Attributes
-    ----------
-    sample_shape_ : tuple of int
-        Shape of one training sample (``(d,)``, ``(h, w)`` or ``(h, w, c)``; a single channel
-        is dropped so ``(h, w, 1)`` and ``(h, w)`` inputs are interchangeable).
-    n_features_out_ : int
-        Number of output features ``d``.
-    """
-
-    def fit(self, X, y=None):
-        """Fit the map on training data.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, d), (n, h, w) or (n, h, w, c)
-            Training data in its original scale.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self
-        """
-        X = _as_samples(X)
-        if X.shape[0] < 2:
-            raise ValueError(f"fitting a feature map needs at least 2 samples, got {X.shape[0]}")
-        self.sample_shape_ = _sample_shape(X)
-        self._fit(X)
-        self.n_features_out_ = int(self._transform(X[:2]).shape[1])
-        return self
-
-    def transform(self, X):
-        """Map samples to features.
-
-        Parameters
-        ----------
-        X : array-like of shape (n, ...)
-            Samples shaped and scaled like the training data.
-
-        Returns
-        -------
-        ndarray of shape (n, ``n_features_out_``)
-        """
-        check_is_fitted(self, "sample_shape_")
-        X = _as_samples(X)
-        if _sample_shape(X) != self.sample_shape_:
-            raise ValueError(
-                f"X has samples of shape {X.shape[1:]}, but this feature map was fitted on "
-                f"samples of shape {self.sample_shape_}"
-            )
-        features = np.asarray(self._transform(X), dtype=np.float64)
-        return features.reshape(features.shape[0], -1)
-
-    #: Fitted attributes holding arrays / JSON scalars, stored by :meth:`get_state` (a map
-    #: that sets neither is not storable; attributes a fit did not set are left out).
-    _state_arrays = None
-    _state_scalars = ()
-
-    def get_state(self):
-        """The fitted map as plain data, for storing it without pickle.
-
-        Only maps whose whole fitted state is numbers and arrays support this (the built-in
-        :class:`PCAResidualFeatures` and :class:`StandardizedFeatures`); adapters of user
-        objects raise TypeError.  :meth:`from_state` inverts it exactly.
-
-        Returns
-        -------
-        dict
-            ``{"class": name, "version": 1, "params": ..., "attributes": ..., "arrays":
-            ...}``: ``params`` are the constructor parameters as given (JSON-able, except a
-            ``random_state`` given as a NumPy generator instance), ``attributes`` the fitted
-            scalars and ``sample_shape_`` as JSON types, ``arrays`` a dict of float64
-            ndarrays.
-
-        Raises
-        ------
-        TypeError
-            If this kind of map cannot be stored this way.
-        sklearn.exceptions.NotFittedError
-            If the map is not fitted.
-        """
-        cls = type(self)
-        if self._state_arrays is None or _STORABLE_MAPS.get(cls.__name__) is not cls:
-            raise TypeError(
-                f"{cls.__name__} cannot be stored as plain data (it wraps a user object or "
-                "holds state this package does not know); pickle or joblib can store it"
-            )
-        check_is_fitted(self, "sample_shape_")
-        attributes = {
-            "sample_shape_": [int(s) for s in self.sample_shape_],
-            "n_features_out_": int(self.n_features_out_),
-        }
-        for name in self._state_scalars:
-            if name in self.__dict__:
-                value = self.__dict__[name]
-                attributes[name] = value.item() if isinstance(value, np.generic) else value
-        arrays = {
-            name: np.asarray(self.__dict__[name], dtype=np.float64)
-            for name in self._state_arrays
-            if name in self.__dict__
-        }
-        return {
-            "class": cls.__name__,
-            "version": 1,
-            "params": self.get_params(deep=False),
-            "attributes": attributes,
-            "arrays": arrays,
-        }
-
-    @classmethod
-    def from_state(cls, state):
-        """Rebuild a fitted map from :meth:`get_state` output.
-
-        Parameters
-        ----------
-        state : dict
-            As returned by :meth:`get_state` (possibly after a JSON / ``.npz`` round trip:
-            lists and arrays are converted back).  Called on :class:`FeatureMap` itself, the
-            class is taken from ``state["class"]`` among the storable built-in maps.
-
-        Returns
-        -------
-        FeatureMap
-            A fitted map whose ``transform`` equals the original's.
-
-        Raises
-        ------
-        ValueError
-            If ``state`` names a class that cannot be restored this way or is not ``cls``.
-        """
-        name = state.get("class") if isinstance(state, dict) else None
-        target = _STORABLE_MAPS.get(name)
-        if target is None or not issubclass(target, cls):
-            raise ValueError(
-                f"state describes feature map {name!r}, which {cls.__name__}.from_state "
-                f"cannot restore; storable maps: {sorted(_STORABLE_MAPS)}"
-            )
-        if int(state.get("version", 1)) != 1:
-            raise ValueError(
-                f"feature map state version {state['version']!r} is newer than this "
-                "gan_estimators understands; upgrade gan_estimators"
-            )
-        mapping = target(**state["params"])
-        for key, value in state["attributes"].items():
-            setattr(mapping, key, value)
-        mapping.sample_shape_ = tuple(int(s) for s in state["attributes"]["sample_shape_"])
-        for key, value in state["arrays"].items():
-            setattr(mapping, key, np.asarray(value, dtype=np.float64))
-        return mapping
-
-    def _fit(self, X):  # pragma: no cover - trivial default
-        pass
-
-    def _transform(self, X):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-
-_blas_controller = None
-
-
-@contextlib.contextmanager
-def _single_threaded_blas():
-    """Run BLAS single-threaded inside the block.
-
-    The matrices of feature fitting and of the metrics are small (thousands x hundreds): one
-    thread is about as fast as two on an idle machine, and a multi-threaded BLAS whose threads
-    spin-wait for busy cores (a search's workers, other processes) is 5-10x slower.
-    """
-    global _blas_controller
-    try:
-        if _blas_controller is None:
-            from threadpoolctl import ThreadpoolController
-
-            _blas_controller = ThreadpoolController()
-        limiter = _blas_controller.limit(limits=1, user_api="blas")
-    except Exception:  # pragma: no cover - threadpoolctl unavailable or unable to inspect
-        limiter = contextlib.nullcontext()
-    with limiter:
-        yield
-
-
-def _subsample(X, max_samples, random_state):
-    if max_samples is None or X.shape[0] <= max_samples:
-        return X
-    rng = check_random_state(random_state)
-    return X[np.sort(rng.choice(X.shape[0], max_samples, replace=False))]
-
-
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 class PCAResidualFeatures(FeatureMap):
@@ -325,8 +99,6 @@ class PCAResidualFeatures(FeatureMap):
     variance below :math:`10^{-10}` of the largest are dropped), and to ``D``; the residual term
     is left out when :math:`k = D` or when the training data has no residual.  Training data
     without any variance (identical samples) gives the raw deviations from that sample.
-
-    Fitting takes about 0.1 s on 2,000 28×28 images; transforming 1,000 images about 20 ms.
 
     Parameters
     ----------
@@ -543,7 +315,9 @@ class TransformerFeatures(FeatureMap):
 class KerasFeatures(FeatureMap):
     """Adapter for a Keras model: its output (or one layer's output) as features.
 
-    TensorFlow / Keras is imported only when this map is used.  The model is used as given
+    This package imports neither TensorFlow nor Keras for it: the model, built by the user's
+    Keras, brings them along; a sub-model for ``layer`` is built with that Keras's own
+    ``Model`` class.  The model is used as given
     (not trained); images of shape ``(n, h, w)`` get a trailing channel axis when the model
     expects 4-D input.
 
@@ -577,16 +351,21 @@ class KerasFeatures(FeatureMap):
         cached = getattr(self, "_network_cache", None)
         if cached is not None:
             return cached
-        import keras
-
         if isinstance(self.layer, numbers.Integral):
             output = self.model.get_layer(index=int(self.layer)).output
         else:
             output = self.model.get_layer(self.layer).output
         inputs = self.model.inputs
+        # The sub-model is built by the ``Model`` class of the Keras that built the user's
+        # model, found on the model's own type: this package never imports Keras itself.
+        model_class = next(
+            cls
+            for cls in type(self.model).__mro__
+            if cls.__name__ == "Model" and _is_keras_class(cls)
+        )
         # A single input is passed as a tensor, not a one-element list, to match how the
         # sub-model is called (Keras warns about the structure mismatch otherwise).
-        self._network_cache = keras.Model(inputs[0] if len(inputs) == 1 else inputs, output)
+        self._network_cache = model_class(inputs[0] if len(inputs) == 1 else inputs, output)
         return self._network_cache
 
     def __getstate__(self):
@@ -653,18 +432,19 @@ FEATURE_MAPS = {
     "standardize": StandardizedFeatures,
 }
 
-# Maps whose fitted state is plain numbers and arrays (get_state / from_state); restoring
-# looks classes up here by name, never by importing what a file names.
-_STORABLE_MAPS = {cls.__name__: cls for cls in (PCAResidualFeatures, StandardizedFeatures)}
+_STORABLE_MAPS.update({cls.__name__: cls for cls in (PCAResidualFeatures, StandardizedFeatures)})
+
+
+def _is_keras_class(cls):
+    """True for a class defined by Keras or tf.keras, judged by its module's name."""
+    module = cls.__module__ or ""
+    root = module.split(".")[0]
+    return root in {"keras", "tf_keras"} or (root == "tensorflow" and "keras" in module)
 
 
 def _is_keras_model(obj):
     """True for Keras / tf.keras models and layers, without importing TensorFlow."""
-    for cls in type(obj).__mro__:
-        root = (cls.__module__ or "").split(".")[0]
-        if root in {"keras", "tf_keras"} or (root == "tensorflow" and "keras" in cls.__module__):
-            return True
-    return False
+    return any(_is_keras_class(cls) for cls in type(obj).__mro__)
 
 
 def resolve_feature_map(feature_map, X, *, random_state=None):

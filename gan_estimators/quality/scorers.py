@@ -15,7 +15,7 @@ name                      value                                                 
 ``"coverage"``            coverage, k = 5 (the best single mode-dropping signal)     1
 ``"duplicate_fraction"``  −fraction of near-duplicate samples                        0
 ``"diversity"``           −\\|log(diversity ratio)\\| (0 when as spread as the data)   0
-``"loss_balance"``        −the reference loss-balance fitness of SPEC §2             0
+``"loss_balance"``        −the loss-balance fitness of the reference configuration   0
 ========================  =========================================================  ===========
 
 Usage::
@@ -58,13 +58,14 @@ changes those internals, registration is skipped with a warning and the scorer o
 from __future__ import annotations
 
 import copy
-import math
 import sys
 import warnings
 
 import numpy as np
 
 from gan_estimators.quality.evaluation import evaluate_samples
+from gan_estimators.quality.history import normalized_losses
+from gan_estimators.quality.metrics import METRIC_NAMES, as_score
 
 __all__ = [
     "SCORER_NAMES",
@@ -76,18 +77,6 @@ __all__ = [
     "make_sample_scorer",
     "register_sklearn_scorers",
 ]
-
-# metric name of gan_estimators.quality.metrics -> how the scorer signs it
-_SIGNS = {
-    "fd": "negate",
-    "kid": "negate",
-    "precision": "identity",
-    "recall": "identity",
-    "density": "identity",
-    "coverage": "identity",
-    "duplicate_fraction": "negate",
-    "diversity": "neg_abs_log",
-}
 
 
 class SampleQualityScorer:
@@ -106,8 +95,8 @@ class SampleQualityScorer:
     """
 
     def __init__(self, metric, metric_kwargs=None):
-        if metric not in _SIGNS:
-            raise ValueError(f"unknown metric {metric!r}; expected one of {sorted(_SIGNS)}")
+        if metric not in METRIC_NAMES:
+            raise ValueError(f"unknown metric {metric!r}; expected one of {sorted(METRIC_NAMES)}")
         self.metric = metric
         self.metric_kwargs = dict(metric_kwargs or {})
 
@@ -119,14 +108,7 @@ class SampleQualityScorer:
                 f"sample(n, random_state) method; {type(estimator).__name__} has none"
             )
         value = evaluate_samples(estimator, X, [self.metric], **self.metric_kwargs)[self.metric]
-        sign = _SIGNS[self.metric]
-        if sign == "negate":
-            return -value
-        if sign == "neg_abs_log":
-            if value <= 0 or not np.isfinite(value):
-                return -math.inf
-            return -abs(math.log(value))
-        return value
+        return as_score(self.metric, value)
 
     # scikit-learn's multi-metric scorer asks every scorer whether to pass sample_weight.
     def _accept_sample_weight(self):
@@ -154,8 +136,8 @@ def make_sample_scorer(metric, **metric_kwargs):
     ----------
     metric : {"fd", "kid", "precision", "recall", "density", "coverage", \
 "duplicate_fraction", "diversity"}
-        The metric.  FD, KID and the duplicate fraction are negated; the diversity ratio
-        ``r`` becomes ``-|log r|``.
+        The metric, signed by :func:`gan_estimators.quality.metrics.as_score`: FD, KID and the
+        duplicate fraction are negated; the diversity ratio ``r`` becomes ``-|log r|``.
     **metric_kwargs
         Options of :func:`gan_estimators.quality.metrics.compute_metrics`: ``pr_k``, ``dc_k``,
         ``duplicate_quantile``, ``kid_subsets``, ``kid_subset_size``.
@@ -168,38 +150,42 @@ def make_sample_scorer(metric, **metric_kwargs):
 
 
 def loss_balance_fitness(history):
-    """The reference fitness of SPEC §2: mean of the min–max-normalised losses.
+    """The fitness of the reference configuration: mean of the min–max-normalised losses.
 
     Each of ``critic_real``, ``critic_fake`` and ``generator_loss`` is rescaled to [0, 1]
-    over the run (a constant series becomes 0); the three are averaged per step, and the
+    over the run by :func:`gan_estimators.quality.history.normalized_losses` (a constant
+    series becomes 0, a non-finite value NaN); the three are averaged per step, and the
     result is averaged over the steps.  It says how the losses moved during a run -- 0 when
     they sat at their minimum throughout -- not how good the samples are; the package offers
-    it to reproduce the reference search.
+    it to reproduce the reference search (:doc:`/user_guide/reference_configuration`).
 
     Parameters
     ----------
     history : dict of str to sequence
-        The estimator's ``history_``.
+        The estimator's ``history_``; only ``critic_real``, ``critic_fake`` and
+        ``generator_loss`` are read.
 
     Returns
     -------
     float
-        In [0, 1]; lower means the losses spent the run closer to their minimum.
+        In [0, 1] (NaN when a loss diverged); lower means the losses spent the run closer to
+        their minimum.
+
+    Raises
+    ------
+    KeyError
+        If ``history`` lacks one of the three losses.
+    ValueError
+        If the history is empty.
     """
-    normalised = []
-    for key in ("critic_real", "critic_fake", "generator_loss"):
-        if key not in history:
-            raise KeyError(f"history has no {key!r} entry")
-        values = np.asarray(history[key], dtype=np.float64)
-        if values.size == 0:
-            raise ValueError("history is empty: fit the estimator first")
-        low, high = np.nanmin(values), np.nanmax(values)
-        normalised.append((values - low) / (high - low) if high > low else np.zeros_like(values))
-    return float(np.mean(np.mean(normalised, axis=0)))
+    per_step = normalized_losses(history)["mean"]
+    if per_step.size == 0:
+        raise ValueError("history is empty: fit the estimator first")
+    return float(np.mean(per_step))
 
 
 def loss_balance_scorer(estimator, X=None, y=None, **kwargs):
-    """Scorer of the reference loss-balance fitness (SPEC §2), negated: greater is better.
+    """Scorer of the reference configuration's loss-balance fitness, negated: greater is better.
 
     Reads only ``estimator.history_`` (``X`` and ``y`` are ignored), so it costs nothing, and
     the value is the same on every fold.  Minimising the normalised losses is the only reading

@@ -1,0 +1,223 @@
+"""The report of the failure-mode diagnostics: what :func:`.diagnostics.diagnose` returns.
+
+:class:`DiagnosticsReport` holds one :class:`FailureMode` verdict per name of
+:data:`FAILURE_MODES` and the :class:`Thresholds` used; it converts to and from plain JSON types
+(``to_dict`` / ``from_dict``).  All are re-exported by :mod:`.diagnostics`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["FAILURE_MODES", "DiagnosticsReport", "FailureMode", "Thresholds"]
+
+#: Names of the failure modes, in report order.
+FAILURE_MODES = ("vanishing_gradients", "mode_collapse", "failure_to_converge")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Thresholds of :func:`~gan_estimators.quality.diagnostics.diagnose`; the docstring of
+    :mod:`gan_estimators.quality.diagnostics` says what each one decides."""
+
+    min_steps: int = 100
+    tail_fraction: float = 0.25
+    min_tail: int = 5
+    flat_ratio: float = 0.1
+    flat_level: float = 1e-3
+    grad_collapse_ratio: float = 0.01
+    saturation_position: float = 0.1
+    bce_saturated_loss: float = 0.1
+    min_samples: int = 20
+    duplicate_fraction: float = 0.5
+    collapse_coverage: float = 0.5
+    collapse_diversity: float = 0.4
+    duplicate_diversity: float = 0.8
+    divergence_windows: int = 4
+    divergence_noise: float = 3.0
+    divergence_min_rise: float = 0.1
+    critic_fall_noise: float = 1.0
+    chance_bce_tolerance: float = 0.1
+    chance_wasserstein_ratio: float = 0.05
+    poor_precision: float = 0.1
+
+
+@dataclass
+class FailureMode:
+    """Verdict on one failure mode.
+
+    Attributes
+    ----------
+    name : str
+        One of :data:`FAILURE_MODES`.
+    flagged : bool or None
+        True when the mode tripped, False when it was checked and did not, None when it could
+        not be assessed (too short a history, too few samples, missing keys).
+    evidence : dict of str to float
+        The numbers the verdict is based on.
+    reason : str
+        One line saying why the mode tripped, did not, or was not assessed.
+    remedy : str
+        One line of advice (relevant when flagged).
+    """
+
+    name: str
+    flagged: bool | None
+    evidence: dict = field(default_factory=dict)
+    reason: str = ""
+    remedy: str = ""
+
+    def __eq__(self, other):
+        # Evidence may hold NaN (a metric undefined on degenerate samples): a report must
+        # still equal itself and its JSON round trip, so NaN matches NaN here.
+        if not isinstance(other, FailureMode):
+            return NotImplemented
+        return (self.name, self.flagged, self.reason, self.remedy) == (
+            other.name,
+            other.flagged,
+            other.reason,
+            other.remedy,
+        ) and _same_values(self.evidence, other.evidence)
+
+    def __str__(self):
+        state = {True: "FLAGGED", False: "ok", None: "not assessed"}[self.flagged]
+        text = f"{self.name}: {state} - {self.reason}"
+        if self.flagged:
+            text += f" Remedy: {self.remedy}"
+        return text
+
+
+@dataclass
+class DiagnosticsReport:
+    """Result of :func:`~gan_estimators.quality.diagnostics.diagnose`: one
+    :class:`FailureMode` per failure mode.
+
+    Behaves like a read-only mapping from mode name to :class:`FailureMode`
+    (``report["mode_collapse"].flagged``), and :meth:`to_dict` gives plain Python types (for
+    JSON).
+
+    Attributes
+    ----------
+    vanishing_gradients, mode_collapse, failure_to_converge : FailureMode
+    thresholds : Thresholds
+        The thresholds used.
+    """
+
+    vanishing_gradients: FailureMode
+    mode_collapse: FailureMode
+    failure_to_converge: FailureMode
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    @property
+    def flagged(self):
+        """Names of the modes that tripped (a list, empty when training looks healthy)."""
+        return [name for name in FAILURE_MODES if self[name].flagged]
+
+    @property
+    def healthy(self):
+        """True when no failure mode tripped."""
+        return not self.flagged
+
+    def __getitem__(self, name):
+        if name not in FAILURE_MODES:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def __iter__(self):
+        return iter(FAILURE_MODES)
+
+    def __len__(self):
+        return len(FAILURE_MODES)
+
+    def __contains__(self, name):
+        return name in FAILURE_MODES
+
+    def keys(self):
+        return list(FAILURE_MODES)
+
+    def items(self):
+        return [(name, self[name]) for name in FAILURE_MODES]
+
+    def to_dict(self):
+        """Plain-type dictionary: ``{mode: {flagged, evidence, reason, remedy}, thresholds}``.
+
+        Everything in it is a JSON type (NumPy scalars and arrays become Python numbers and
+        lists), so ``json.dumps`` writes it and :meth:`from_dict` of the ``json.loads`` result
+        gives a report equal to this one; ``WGANEstimator.save`` stores ``diagnostics_`` so.
+        Non-finite evidence (NaN, inf) is written as JSON's common ``NaN`` / ``Infinity``
+        extension, which Python's :mod:`json` reads back.
+        """
+        out = {}
+        for name in FAILURE_MODES:
+            mode = self[name]
+            out[name] = {
+                "flagged": mode.flagged,
+                "evidence": {k: _plain(v) for k, v in mode.evidence.items()},
+                "reason": mode.reason,
+                "remedy": mode.remedy,
+            }
+        out["thresholds"] = dataclasses.asdict(self.thresholds)
+        return out
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a report from :meth:`to_dict` output.
+
+        Parameters
+        ----------
+        data : dict
+            :meth:`to_dict` output, possibly after a JSON round trip.  A missing
+            ``thresholds`` entry means the defaults.
+
+        Returns
+        -------
+        DiagnosticsReport
+        """
+        modes = {
+            name: FailureMode(
+                name=name,
+                flagged=data[name]["flagged"],
+                evidence=dict(data[name]["evidence"]),
+                reason=data[name]["reason"],
+                remedy=data[name]["remedy"],
+            )
+            for name in FAILURE_MODES
+        }
+        return cls(**modes, thresholds=Thresholds(**data.get("thresholds", {})))
+
+    def __str__(self):
+        return "\n".join(str(self[name]) for name in FAILURE_MODES)
+
+
+def _plain(value):
+    """``value`` with NumPy scalars / arrays and tuples turned into JSON types."""
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _same_values(a, b):
+    """Equality of evidence values in which NaN equals NaN."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same_values(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same_values(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.array_equal(np.asarray(a), np.asarray(b), equal_nan=True)
+    both_nan = (
+        isinstance(a, (float, np.floating))
+        and isinstance(b, (float, np.floating))
+        and math.isnan(a)
+        and math.isnan(b)
+    )
+    return bool(both_nan or a == b)
