@@ -12,7 +12,7 @@ All metrics are computed in one feature space per dataset: the package's default
 (``feature_map="auto"``) fitted on the class's training images with seed 0, the same map each
 estimator fits for its own ``score``.  The real-vs-real floor compares ``--n-samples`` training
 images with the test split.  The baseline of the comparison -- the reference configuration of
-SPEC §2 (:meth:`WGANEstimator.reference`) -- runs in the same process, its budgets interleaved
+docs/user_guide/reference_configuration.rst (:meth:`WGANEstimator.reference`) -- runs in the same process, its budgets interleaved
 with the default's, so machine load hits both alike.
 
 Printed as JSON lines: one per (dataset, configuration, budget) with FD, KID, recall,

@@ -1,8 +1,9 @@
 """Training throughput of WGANEstimator's compiled step against the classic Keras GAN loop.
 
-Both sides train the same reference DCGAN generator and critic (SPEC §2; 28×28×1 images,
-batch 64, 5 critic updates per generator update, weight clipping at 0.01, RMSprop 5e-5) in
-one process, their timed repeats interleaved, so machine load affects them alike:
+Both sides train the same reference DCGAN generator and critic (see
+docs/user_guide/reference_configuration.rst; 28×28×1 images, batch 64, 5 critic updates per
+generator update, weight clipping at 0.01, RMSprop 5e-5) in one process, their timed repeats
+interleaved, so machine load affects them alike:
 
 (a) the classic loop: ``predict`` for the fakes, ``train_on_batch`` on the critic for the
     real and the fake batch, clipping through ``get_weights``/``set_weights`` in Python,

@@ -5,7 +5,7 @@ The script trains ``WGANEstimator`` with the package defaults, evolves the refer
 with ``EvolutionarySearchCV`` -- as ``gan-estimators demo`` does, the learning rate searched
 around the default -- refits the best configuration with the same budget as the
 default model, and scores both against the class's images of the *test* split (never seen in
-training or in the search).  With ``--reference`` it runs the specification's reference
+training or in the search).  With ``--reference`` it runs the reference configuration's
 search instead: ``WGANEstimator.reference()`` and the whole ``reference_space()``.
 
 The IDX files are read from ``--data-home`` (its ``mnist/`` or ``fashion/`` sub-folder, or the
