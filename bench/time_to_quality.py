@@ -11,9 +11,9 @@ estimator per budget instead.
 All metrics are computed in one feature space per dataset: the package's default feature map
 (``feature_map="auto"``) fitted on the class's training images with seed 0, the same map each
 estimator fits for its own ``score``.  The real-vs-real floor compares ``--n-samples`` training
-images with the test split.  The baseline of the comparison -- the reference configuration of
-docs/user_guide/reference_configuration.rst (:meth:`WGANEstimator.reference`) -- runs in the same process, its budgets interleaved
-with the default's, so machine load hits both alike.
+images with the test split.  The baseline of the comparison -- the reference configuration
+(:meth:`WGANEstimator.reference`, docs/user_guide/reference_configuration.rst) -- runs in the
+same process, its budgets interleaved with the default's, so machine load hits both alike.
 
 Printed as JSON lines: one per (dataset, configuration, budget) with FD, KID, recall,
 coverage and duplicate fraction, FD / floor, and the generator iterations done; then one
