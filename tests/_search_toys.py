@@ -98,3 +98,40 @@ def probe_search(variable="TF_NUM_INTRAOP_THREADS", **kwargs):
         cv=2,
         **kwargs,
     )
+
+
+class ToyTrainingWarning(UserWarning):
+    """A warning class of the toy estimator's own, which the search knows nothing about."""
+
+
+class Budgeted(BaseEstimator):
+    """An estimator trained for ``n_steps`` whose score is a known function of ``x`` and of
+    the budget: ``-(x - 0.3) ** 2 - n_steps / 1000``, so a smaller budget always scores higher
+    (a search that compared scores across budgets would pick a low-budget row).
+
+    ``fit`` records ``n_steps`` and the number of training samples, raises ``n_warnings``
+    ``ToyTrainingWarning``s (plus one ``RuntimeWarning`` when ``x > 0.8``) and fails for ``x``
+    below ``fail_below``.
+    """
+
+    def __init__(self, x=0.5, n_steps=90, n_warnings=0, fail_below=None):
+        self.x = x
+        self.n_steps = n_steps
+        self.n_warnings = n_warnings
+        self.fail_below = fail_below
+
+    def fit(self, X, y=None):
+        import warnings
+
+        if self.fail_below is not None and self.x < self.fail_below:
+            raise ValueError("deliberate failure")
+        for _ in range(self.n_warnings):
+            warnings.warn(f"toy training at x={self.x}", ToyTrainingWarning, stacklevel=2)
+        if self.x > 0.8:
+            warnings.warn("x is large", RuntimeWarning, stacklevel=2)
+        self.n_steps_ = self.n_steps
+        self.n_train_samples_ = len(X)
+        return self
+
+    def score(self, X, y=None):
+        return -((self.x - 0.3) ** 2) - self.n_steps / 1000

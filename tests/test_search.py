@@ -86,7 +86,7 @@ def test_cv_results_keys_and_dtypes_match_randomized_search(fitted_pair):
     search, random_search = fitted_pair
     ours, theirs = search.cv_results_, random_search.cv_results_
     assert set(theirs) <= set(ours)
-    assert set(ours) - set(theirs) == {"generation"}
+    assert set(ours) - set(theirs) == {"generation", "n_warnings", "first_warning"}
     for key in theirs:
         if key != "params":
             assert np.asarray(ours[key]).dtype == np.asarray(theirs[key]).dtype, key
@@ -228,7 +228,12 @@ def test_generation_whose_every_fit_fails_is_recorded_and_the_search_goes_on():
     # fits failed" for that batch), later generations find working configurations
     space = {"x": Real(0.0, 1.0)}
     search = evolve(
-        Landscape(fail_below=0.9), space, population_size=4, generations=6, random_state=3
+        Landscape(fail_below=0.9),
+        space,
+        population_size=4,
+        generations=6,
+        random_state=3,
+        initial_population=[],  # a random first generation, which fails entirely
     )
     with pytest.warns(FitFailedWarning, match="All the 12 fits failed"):
         search.fit(*landscape_data())
@@ -260,6 +265,7 @@ def test_multimetric_search_with_a_failed_generation():
         refit="closeness",
         population_size=4,
         generations=6,
+        initial_population=[],  # a random first generation, which fails entirely
         random_state=3,
     )
     with pytest.warns(FitFailedWarning, match="All the 12 fits failed"):
@@ -276,7 +282,9 @@ def test_multimetric_search_with_a_failed_generation():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.FitFailedWarning")
 @pytest.mark.filterwarnings("ignore:One or more of the:UserWarning")
 def test_every_fit_failing_raises_like_scikit_learn():
-    search = evolve(Landscape(fail_below=2.0), {"x": Real(0.0, 1.0)}, refit=False)
+    search = evolve(
+        Landscape(fail_below=2.0), {"x": Real(0.0, 1.0)}, refit=False, initial_population=[]
+    )
     with pytest.warns(FitFailedWarning), pytest.raises(ValueError, match="All the 36 fits"):
         search.fit(*landscape_data())
     assert len(search.cv_results_["params"]) == 12

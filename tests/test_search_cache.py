@@ -135,6 +135,7 @@ def test_rows_restored_after_the_last_fit_reach_cv_results_and_best(tmp_path):
         population_size=2,
         generations=6,
         random_state=1,
+        initial_population=[],  # random: the scenario needs restores after the last fit
         memory=tmp_path,
     ).fit(*landscape_data())
     nevals, restored = fitted.logbook_.select("nevals"), fitted.logbook_.select("restored")
@@ -189,3 +190,14 @@ def test_unhashable_scoring_disables_memory_with_a_warning(tmp_path):
     with pytest.warns(UserWarning, match="memory is ignored"):
         fitted.fit(*landscape_data())
     assert fitted.n_candidates_evaluated_ > 0
+
+
+def test_values_a_floating_point_error_apart_are_fitted_once():
+    search = evolve(
+        space={"x": Real(0.0, 1.0)},
+        initial_population=[{"x": 0.46074000977497476}, {"x": 0.46074000977497470}],
+        population_size=2,
+        generations=1,
+    ).fit(*landscape_data())
+    assert search.cv_results_["params"] == [{"x": 0.4607400098}]
+    assert search.cache_hits_ == 1

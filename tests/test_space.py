@@ -287,3 +287,46 @@ def test_reference_space_matches_the_spec():
     # the reference decoded ALPHA with an integer decoder (always 0): here it spans its range
     alpha = space["alpha"]
     assert len({alpha.decode(g) for g in np.linspace(0, 1, 11)}) == 11
+
+
+# -- canonical values: one key per configuration -------------------------------------------------
+
+
+@given(st.one_of(real_dimensions(), log_real_dimensions()), genes)
+@settings(deadline=None)  # the CPU is shared: timing is not the property
+def test_decoding_is_a_fixed_point_of_the_round_trip_and_keys_are_stable(dim, gene):
+    space = SearchSpace({"value": dim, "k": Integer(0, 9)})
+    params, key = space.decode([gene, gene])
+    again, again_key = space.decode(space.encode(params))
+    assert again == params and again_key == key
+    assert hash(key) == hash(again_key)
+
+
+@given(st.sampled_from([stats.loguniform(1e-4, 1e2), stats.norm(2.0, 0.5)]), genes)
+@settings(max_examples=50, deadline=None)
+def test_distribution_values_are_canonical_too(distribution, gene):
+    dim = as_dimension(distribution)
+    value = dim.decode(gene)
+    assert dim.decode(dim.encode(value)) == value
+
+
+def test_genes_a_floating_point_error_apart_decode_to_one_value():
+    # the case: two children decoding to 0.46074000977497476 and ...470
+    dim = Real(0.0, 1.0)
+    first, second = dim.decode(0.46074000977497476), dim.decode(0.46074000977497470)
+    assert first == second == 0.4607400098
+    log_dim = Real(1e-5, 1e-1, log=True)
+    gene = log_dim.encode(3e-3)
+    assert log_dim.decode(gene) == log_dim.decode(np.nextafter(gene, 1.0)) == 3e-3
+
+
+def test_projection_clips_into_the_dimension_and_picks_the_nearest_category():
+    assert Integer(0, 5).project(7) == 5 and Integer(0, 5).project(2.6) == 3
+    assert Real(0.1, 1.0).project(0.0) == 0.1
+    assert Real(0.0, 1.0).project(1 / 3) == 0.3333333333
+    assert Categorical([16, 32, 64]).project(40) == 32
+    assert Categorical(["a", "b"]).project("b") == "b"
+    with pytest.raises(ValueError):
+        Categorical(["a", "b"]).project("c")
+    with pytest.raises(ValueError):
+        Real(0.0, 1.0).project(None)

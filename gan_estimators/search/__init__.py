@@ -3,9 +3,14 @@
 - :mod:`.search_cv`: :class:`EvolutionarySearchCV`, a scikit-learn ``BaseSearchCV``;
 - :mod:`.evolution`: the genetic algorithm (DEAP operators, selection, hall of fame);
 - :mod:`.space`: search dimensions (:class:`Integer`, :class:`Real`, :class:`Categorical`)
-  and the gene encoding;
+  and the gene encoding, with canonical (rounded) real values; :mod:`.distributions`:
+  ``scipy.stats`` distributions as dimensions;
+- :mod:`.initial`: the first generation's configurations (the estimator's own, or a list);
 - :mod:`.run`: the state of one ``fit`` and the assessment of a generation (in-run cache,
   ``memory``, one ``evaluate_candidates`` call);
+- :mod:`.fidelity`: multi-fidelity evolution (budgets of a resource, promotion by rung);
+- :mod:`.quiet`: the warnings of candidate fits, collected and counted instead of printed;
+- :mod:`.ending`: how a fit ends (interrupts, nothing to refit, everything restored);
 - :mod:`.results`: results bookkeeping (fitness from records, failed evaluations, the rows
   scikit-learn does not hold, warning replay);
 - :mod:`.store`: the persistent ``memory=`` store;

@@ -58,8 +58,9 @@ class FitnessMax(base.Fitness):
 class Individual(list):
     """A gene vector with its fitness, the configuration key it decodes to and its raw score.
 
-    ``score`` is the cross-validated score (possibly NaN); the DEAP fitness holds ``-inf`` for a
-    NaN score so that it ranks below every real score in selection.
+    ``score`` is the cross-validated score (possibly NaN) at the highest budget ``rung`` the
+    configuration reached (always 0 without multi-fidelity); the DEAP fitness holds ``-inf``
+    for a NaN score so that it ranks below every real score in selection.
     """
 
     def __init__(self, genes=()):
@@ -68,6 +69,13 @@ class Individual(list):
         self.key = None
         self.params = None
         self.score = math.nan
+        self.rung = 0
+
+
+def rank(individual):
+    """What selection compares: the rung reached first, so scores at different budgets are
+    never compared, then the fitness."""
+    return (individual.rung, individual.fitness)
 
 
 def _same_configuration(first, second):
@@ -92,6 +100,8 @@ class Evolution:
     is_known : callable
         ``is_known(key)`` is True for configurations already evaluated in this search; children
         that decode to one are mutated again, up to ``MAX_REVARIATIONS`` times.
+    top_rung : int, default=0
+        The rung of the top budget: only individuals scored there enter the hall of fame.
     """
 
     def __init__(
@@ -107,6 +117,7 @@ class Evolution:
         algorithm,
         gene_precision,
         is_known,
+        top_rung=0,
     ):
         self.space = space
         self.rng = rng
@@ -117,6 +128,7 @@ class Evolution:
         self.gene_precision = gene_precision
         self.n_elites = hall_of_fame_size
         self.is_known = is_known
+        self.top_rung = top_rung
         # children that decoded to a known configuration and were varied again (or redrawn)
         self.n_revaried = 0
         self.sigmas = [
@@ -143,6 +155,7 @@ class Evolution:
     def _clone(self, individual):
         child = Individual(individual)
         child.key, child.params, child.score = individual.key, individual.params, individual.score
+        child.rung = individual.rung
         if individual.fitness.valid:
             child.fitness.values = individual.fitness.values
         return child
@@ -154,7 +167,7 @@ class Evolution:
         for _ in range(k):
             aspirants = self.rng.integers(0, len(individuals), size=tournament_size)
             # max() keeps the first of equal fitnesses, so ties resolve deterministically
-            chosen.append(max((individuals[i] for i in aspirants), key=lambda ind: ind.fitness))
+            chosen.append(max((individuals[i] for i in aspirants), key=rank))
         return chosen
 
     def _mate(self, first, second):
@@ -191,11 +204,21 @@ class Evolution:
 
     # -- generations -------------------------------------------------------------------------
 
-    def initial_population(self):
-        """Draw ``population_size`` individuals, redrawing duplicates a bounded number of times."""
+    def initial_population(self, seeds=()):
+        """The ``seeds``, then random individuals up to ``population_size``.
+
+        ``seeds`` are ``(genes, params, key)`` triples (see
+        :meth:`~gan_estimators.search.space.SearchSpace.configuration`), all kept even beyond
+        ``population_size``; random individuals that repeat a configuration are redrawn a
+        bounded number of times.
+        """
         population = []
-        seen = set()
-        for _ in range(self.population_size):
+        for genes, params, key in seeds:
+            individual = Individual(genes)
+            individual.params, individual.key = params, key
+            population.append(individual)
+        seen = {individual.key for individual in population}
+        for _ in range(self.population_size - len(population)):
             individual = self.toolbox.individual()
             for attempt in range(MAX_REVARIATIONS):
                 if individual.key not in seen and not self.is_known(individual.key):
@@ -217,7 +240,8 @@ class Evolution:
         one another) are mutated again.
         """
         if self.algorithm == "simple":
-            children = self._vary_and(self.toolbox.select(population, len(population)))
+            n_parents = min(len(population), self.population_size)
+            children = self._vary_and(self.toolbox.select(population, n_parents))
         else:
             children = self._vary_or(population)
         self._revary_known(children)
@@ -281,14 +305,14 @@ class Evolution:
         for elite in list(self.hall_of_fame)[: self.n_elites]:
             if elite.key in present:
                 continue
-            worst = min(range(len(population)), key=lambda i: population[i].fitness)
+            worst = min(range(len(population)), key=lambda i: rank(population[i]))
             population[worst] = self._clone(elite)
             present.add(elite.key)
         return population
 
     def update_hall_of_fame(self, individuals):
-        """Add evaluated individuals with a finite score (NaN never enters the hall of fame)."""
-        finite = [ind for ind in individuals if is_finite(ind)]
+        """Add evaluated individuals with a finite score at the top rung (NaN never enters)."""
+        finite = [ind for ind in individuals if is_finite(ind) and ind.rung == self.top_rung]
         if finite:
             self.hall_of_fame.update(finite)
 
@@ -296,6 +320,27 @@ class Evolution:
     def best(self):
         """Best individual evaluated so far, or None."""
         return self.hall_of_fame[0] if len(self.hall_of_fame) else None
+
+
+def unassessed(offspring, is_known):
+    """The individuals of ``offspring`` without fitness: ``new`` (key -> individuals, in order
+    of first appearance) for unknown configurations, ``known`` for the others."""
+    new, known = {}, []
+    for ind in offspring:
+        if ind.fitness.valid:
+            continue
+        if is_known(ind.key):
+            known.append(ind)
+        else:
+            new.setdefault(ind.key, []).append(ind)
+    return new, known
+
+
+def set_fitness(individual, score, rung=0):
+    """Give ``individual`` its score at the budget ``rung`` (0 without multi-fidelity)."""
+    individual.rung = rung
+    individual.score = score
+    individual.fitness.values = (score if math.isfinite(score) else -math.inf,)
 
 
 def fitness_statistics(population):

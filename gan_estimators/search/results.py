@@ -34,19 +34,20 @@ class StoredRow:
         The configuration.
     records : list of dict
         One record per cross-validation split.
-    generation : int
-        The generation that first met the configuration.
+    more : dict
+        The row's own columns (``generation``; ``rung`` and ``n_resources`` with
+        multi-fidelity), as the search passes them to scikit-learn in ``more_results``.
     n_fitted_before : int
         How many of scikit-learn's configurations were met before this one.
     """
 
     params: dict
     records: list
-    generation: int
+    more: dict
     n_fitted_before: int
 
 
-def merge_stored_rows(fitted_params, fitted_records, fitted_generations, stored_rows, n_splits):
+def merge_stored_rows(fitted_params, fitted_records, fitted_more, stored_rows, n_splits):
     """Interleave scikit-learn's rows with the stored ones, in the order they were first met.
 
     Parameters
@@ -55,8 +56,8 @@ def merge_stored_rows(fitted_params, fitted_records, fitted_generations, stored_
         scikit-learn's candidate parameters.
     fitted_records : list of dict
         scikit-learn's records, ``n_splits`` per candidate.
-    fitted_generations : list of int
-        The generation of each of scikit-learn's candidates.
+    fitted_more : dict of list
+        The search's own columns of scikit-learn's candidates (``more_results``).
     stored_rows : list of StoredRow
         The stored rows, in the order they were met.
     n_splits : int
@@ -64,29 +65,35 @@ def merge_stored_rows(fitted_params, fitted_records, fitted_generations, stored_
 
     Returns
     -------
-    params, records, generations : list
+    params, records : list
         The merged rows; the records are harmonised (see :func:`harmonise`) when rows were
         merged in.
+    more : dict of list
+        The merged columns.
     """
+    fitted_more = {key: list(value) for key, value in fitted_more.items()}
     if not stored_rows:
-        return list(fitted_params), list(fitted_records), list(fitted_generations)
-    params, records, generations = [], [], []
+        return list(fitted_params), list(fitted_records), fitted_more
+    params, records = [], []
+    more = {key: [] for key in (*fitted_more, *stored_rows[0].more)}
     n_taken = 0
 
     def take_fitted(until):
         nonlocal n_taken
         params.extend(fitted_params[n_taken:until])
         records.extend(fitted_records[n_taken * n_splits : until * n_splits])
-        generations.extend(fitted_generations[n_taken:until])
+        for key, column in more.items():
+            column.extend(fitted_more.get(key, [])[n_taken:until])
         n_taken = until
 
     for row in stored_rows:
         take_fitted(row.n_fitted_before)
         params.append(row.params)
         records.extend(row.records)
-        generations.append(row.generation)
+        for key, column in more.items():
+            column.append(row.more[key])
     take_fitted(len(fitted_params))
-    return params, harmonise(records), generations
+    return params, harmonise(records), more
 
 
 def fitness_metric(test_scores, refit):
@@ -117,11 +124,13 @@ def fitness(records, refit):
     return float(np.mean(np.asarray(scores, dtype=np.float64)))
 
 
-def has_finite_score(results, refit):
-    """Whether the score ``refit`` names (every score when it names none) is finite anywhere."""
+def has_finite_score(results, refit, rows=None):
+    """Whether the score ``refit`` names (every score when it names none) is finite in any of
+    the ``rows`` (a boolean mask; every row when None)."""
     metric = refit if isinstance(refit, str) else None
+    rows = slice(None) if rows is None else rows
     return any(
-        np.isfinite(np.asarray(value, dtype=np.float64)).any()
+        np.isfinite(np.asarray(value, dtype=np.float64)[rows]).any()
         for key, value in results.items()
         if key == f"mean_test_{metric}" or (metric is None and key.startswith("mean_test_"))
     )

@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.exceptions import FitFailedWarning
 
 from gan_estimators.search import evolution as _evolution
+from gan_estimators.search import fidelity as _fidelity
 from gan_estimators.search import results as _results
 from gan_estimators.search import store as _store
 from gan_estimators.search.space import SearchSpace
@@ -60,6 +61,14 @@ class SearchRun:
     # the one results dict handed to scikit-learn, refreshed by every formatting
     results: dict = field(default_factory=dict)
     warning_filter: _results.WarningFilter = field(default_factory=_results.WarningFilter)
+    # the first generation's configurations (gan_estimators.search.initial.seeds)
+    seeds: list = field(default_factory=list)
+    # the callback that collects the warnings of candidate fits, where scikit-learn calls it
+    candidate_warnings: object = None
+    # the budgets of multi-fidelity evolution (gan_estimators.search.fidelity.Schedule)
+    schedule: object = None
+    # multi-fidelity: key -> (highest rung reached, score there)
+    reached: dict = field(default_factory=dict)
     # what the stopping rules read
     fits_used: int = 0
     best_so_far: float = -math.inf
@@ -74,12 +83,10 @@ class SearchRun:
     def assess(self, offspring, generation, cross_validate):
         """Give a fitness to every individual of ``offspring`` that lacks one.
 
-        Known configurations come from the cache; new ones, in order of appearance and at most
-        as many as the ``max_fits`` budget allows, are restored from ``memory`` or passed to
-        ``cross_validate(candidates, generation)`` at once, which returns None when scikit-learn
-        holds their records, or one list of ``error_score`` records per candidate when it
-        discarded a batch whose every fit failed. Individuals beyond the budget are left without
-        fitness.
+        Known configurations come from the cache; new ones, in order of appearance, are
+        evaluated (:meth:`evaluate`). With multi-fidelity the schedule assesses them instead
+        (:func:`gan_estimators.search.fidelity.assess`). Individuals beyond the ``max_fits``
+        budget are left without fitness.
 
         Returns
         -------
@@ -87,26 +94,50 @@ class SearchRun:
             ``nevals`` (configurations cross-validated), ``restored`` (from ``memory``) and
             ``cache_hits``, for the logbook.
         """
-        new = {}  # key -> list of individuals, in order of first appearance
-        cached = []
-        for ind in offspring:
-            if ind.fitness.valid:
-                continue
-            if ind.key in self.cache:
-                cached.append(ind)
-            else:
-                new.setdefault(ind.key, []).append(ind)
-        keys = list(new)
+        if self.schedule is not None:
+            return _fidelity.assess(self, offspring, generation, cross_validate)
+        new, cached = _evolution.unassessed(offspring, self.cache.__contains__)
+        params = {key: inds[0].params for key, inds in new.items()}
+        keys, n_fitted, n_restored = self.evaluate(list(new), params, generation, cross_validate)
+        n_hits = len(cached)
+        for key in keys:
+            n_hits += len(new[key]) - 1
+            for ind in new[key]:
+                _evolution.set_fitness(ind, self.cache[key])
+        for ind in cached:
+            _evolution.set_fitness(ind, self.cache[ind.key])
+        self.n_hits += n_hits
+        return {"nevals": n_fitted, "restored": n_restored, "cache_hits": n_hits}
+
+    def evaluate(self, keys, params, generation, cross_validate, rung=None):
+        """Cross-validate, or restore from ``memory``, configurations the cache lacks.
+
+        At most as many of ``keys`` as the ``max_fits`` budget allows are evaluated, in order:
+        restored from ``memory``, or passed to ``cross_validate(candidates, generation, rung)``
+        at once, which returns None when scikit-learn holds their records, or one list of
+        ``error_score`` records per candidate when it discarded a batch whose every fit failed.
+        Their fitness is cached under the key (with the rung, at a budget ``rung``).
+
+        Returns
+        -------
+        keys : list
+            The keys evaluated.
+        n_fitted, n_restored : int
+            How many were cross-validated and restored.
+        """
         if self.max_fits is not None:
             budget = (self.max_fits - self.fits_used) // self.n_splits
-            self.truncated = len(keys) > budget
+            self.truncated = self.truncated or len(keys) > budget
             keys = keys[:budget]
-        params = {key: new[key][0].params for key in keys}
-        memory_keys = {}
+        candidates = {key: params[key] for key in keys}
+        memory_keys = {key: params[key] for key in keys}
+        if self.schedule is not None:
+            candidates = {key: self.schedule.candidate(params[key], rung) for key in keys}
+            memory_keys = {key: self.schedule.memory_key(params[key], rung) for key in keys}
         evaluations = {}  # key -> records
         if self.memory_context is not None:
             for key in keys:
-                memory_keys[key] = _store.fingerprint(params[key])
+                memory_keys[key] = _store.fingerprint(memory_keys[key])
                 if memory_keys[key] is not None:
                     stored = self.store.get(self.memory_context, memory_keys[key])
                     if stored is not None:
@@ -114,10 +145,13 @@ class SearchRun:
         n_restored = len(evaluations)
         to_fit = [key for key in keys if key not in evaluations]
 
+        more = self.more_columns(generation, rung)
         checkpoint = len(self.stored_rows)
-        self._store_rows(keys, params, evaluations, generation)
+        self._store_rows(keys, candidates, evaluations, more)
         try:
-            failed = cross_validate([params[key] for key in to_fit], generation) if to_fit else None
+            failed = None
+            if to_fit:
+                failed = cross_validate([candidates[key] for key in to_fit], generation, rung)
         except BaseException:
             del self.stored_rows[checkpoint:]
             raise
@@ -127,34 +161,36 @@ class SearchRun:
         else:  # scikit-learn kept no record of the batch: the run keeps them
             evaluations.update(zip(to_fit, failed, strict=True))
             del self.stored_rows[checkpoint:]
-            self._store_rows(keys, params, evaluations, generation)
+            self._store_rows(keys, candidates, evaluations, more)
 
         for key in keys:
-            self.cache[key] = _results.fitness(evaluations[key], self.refit)
-        for key in to_fit:
-            if memory_keys.get(key) is not None:
-                self.store.put(self.memory_context, memory_keys[key], evaluations[key])
-        n_hits = len(cached)
-        for key in keys:
-            n_hits += len(new[key]) - 1
-            for ind in new[key]:
-                _set_fitness(ind, self.cache[key])
-        for ind in cached:
-            _set_fitness(ind, self.cache[ind.key])
+            self.cache[key if rung is None else (key, rung)] = _results.fitness(
+                evaluations[key], self.refit
+            )
+        if self.memory_context is not None:
+            for key in to_fit:
+                if memory_keys[key] is not None:
+                    self.store.put(self.memory_context, memory_keys[key], evaluations[key])
         self.fits_used += (len(to_fit) + n_restored) * self.n_splits
         self.n_evaluated += len(to_fit)
         self.n_restored += n_restored
-        self.n_hits += n_hits
-        return {"nevals": len(to_fit), "restored": n_restored, "cache_hits": n_hits}
+        return keys, len(to_fit), n_restored
 
-    def _store_rows(self, keys, params, evaluations, generation):
+    def more_columns(self, generation, rung):
+        """The search's own ``cv_results_`` columns of a row: its generation, and with
+        multi-fidelity its rung and budget."""
+        if rung is None:
+            return {"generation": generation}
+        return {"generation": generation, "rung": rung, "n_resources": self.schedule.budgets[rung]}
+
+    def _store_rows(self, keys, params, evaluations, more):
         """Keep the rows of the ``keys`` that have records in ``evaluations``, placed among
         scikit-learn's rows as if the other keys were fitted."""
         n_fitted_before = self.n_fitted
         for key in keys:
             if key in evaluations:
                 self.stored_rows.append(
-                    _results.StoredRow(params[key], evaluations[key], generation, n_fitted_before)
+                    _results.StoredRow(params[key], evaluations[key], more, n_fitted_before)
                 )
             else:
                 n_fitted_before += 1
@@ -172,14 +208,9 @@ class SearchRun:
         """scikit-learn's lists with the stored rows merged in: ``(params, records,
         more_results)`` for scikit-learn's ``_format_results``."""
         self.fitted = (candidate_params, out, more_results)
-        params, records, generations = _results.merge_stored_rows(
-            candidate_params,
-            out,
-            (more_results or {}).get("generation", []),
-            self.stored_rows,
-            self.n_splits,
+        return _results.merge_stored_rows(
+            candidate_params, out, more_results or {}, self.stored_rows, self.n_splits
         )
-        return params, records, {"generation": generations}
 
     @property
     def n_rows(self):
@@ -190,14 +221,19 @@ class SearchRun:
         """Every record of every row, scikit-learn's first."""
         return [*self.fitted[1], *(record for row in self.stored_rows for record in row.records)]
 
-    def cross_validate(self, evaluate_candidates, search, candidates, generation):
+    def cross_validate(self, evaluate_candidates, search, candidates, generation, rung=None):
         """Cross-validate ``candidates`` with scikit-learn's ``evaluate_candidates``.
 
-        The generation reaches ``cv_results_`` through ``more_results``. Returns None when
-        scikit-learn holds the candidates' records, or one list of ``error_score`` records per
-        candidate when every fit failed and scikit-learn raised instead of keeping them.
+        The generation (and rung and budget) reach ``cv_results_`` through ``more_results``;
+        the warnings of the fits reach their records (:mod:`gan_estimators.search.quiet`).
+        Returns None when scikit-learn holds the candidates' records, or one list of
+        ``error_score`` records per candidate when every fit failed and scikit-learn raised
+        instead of keeping them.
         """
-        kwargs = {"more_results": {"generation": [generation] * len(candidates)}}
+        more = self.more_columns(generation, rung)
+        kwargs = {"more_results": {key: [value] * len(candidates) for key, value in more.items()}}
+        if rung is not None and self.schedule.splits(search._checked_cv_orig, rung) is not None:
+            kwargs["cv"] = self.schedule.splits(search._checked_cv_orig, rung)
         generation_ctx = None
         if self.search_ctx is not None:
             generation_ctx = self.search_ctx.subcontext(
@@ -213,16 +249,23 @@ class SearchRun:
             if self.error_score == "raise" or "fits failed" not in str(exc):
                 raise
             warnings.warn(str(exc), FitFailedWarning, stacklevel=4)
-            return [
+            failed = [
                 _results.failed_evaluation(
                     self.n_splits, self.error_score, self.return_train_score, str(exc)
                 )
                 for _ in candidates
             ]
+            self._collect_warnings([record for records in failed for record in records])
+            return failed
         finally:
             if generation_ctx is not None:
                 generation_ctx.call_on_fit_task_end(estimator=search)
+        self._collect_warnings(self.fitted[1][-len(candidates) * self.n_splits :])
         return None
+
+    def _collect_warnings(self, records):
+        if self.candidate_warnings is not None:
+            self.candidate_warnings.collect(records)
 
     def record(self, generation, counts, population):
         """Log a completed generation, show it, pass it to the callbacks and count staleness.
@@ -235,7 +278,9 @@ class SearchRun:
             "gen": generation,
             **counts,
             "revaried": self.evolution.n_revaried,
-            **_evolution.fitness_statistics(population),
+            **_evolution.fitness_statistics(
+                [ind for ind in population if ind.rung == self.evolution.top_rung]
+            ),
             "best": best.fitness.values[0] if best is not None else math.nan,
             "elapsed": time.perf_counter() - self.start,
         }
@@ -282,8 +327,3 @@ def _stdout_above(progress):
     from tqdm.contrib import DummyTqdmFile
 
     return contextlib.redirect_stdout(DummyTqdmFile(sys.stdout))
-
-
-def _set_fitness(individual, score):
-    individual.score = score
-    individual.fitness.values = (score if math.isfinite(score) else -math.inf,)

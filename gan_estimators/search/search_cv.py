@@ -16,37 +16,35 @@ scikit-learn does not hold -- restored from ``memory``, or of a batch in which e
 -- are stored rows (:mod:`gan_estimators.search.results`) that the ``_format_results`` override
 places among scikit-learn's, in the order first met, before scikit-learn's formatter ranks them
 all: they can be ``best_*`` and be refitted like fresh ones. When a run fits nothing (everything
-restored), ``BaseSearchCV.fit`` cannot finish, and :meth:`EvolutionarySearchCV.fit` completes
+restored), ``BaseSearchCV.fit`` cannot finish, and :mod:`gan_estimators.search.ending` completes
 its steps (best index, refit, scorer).
 """
 
 import functools
 import numbers
 import os
+import shutil
+import tempfile
 import time
 import warnings
 from typing import ClassVar
 
 import numpy as np
-from sklearn.base import clone
-from sklearn.metrics._scorer import _MultimetricScorer
 from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import _check_method_params, indexable
 
 from gan_estimators._random import numpy_generator
+from gan_estimators.search import ending as _ending
 from gan_estimators.search import evolution as _evolution
-from gan_estimators.search import results as _results
+from gan_estimators.search import fidelity as _fidelity
+from gan_estimators.search import initial as _initial
+from gan_estimators.search import quiet as _quiet
 from gan_estimators.search import run as _run
 from gan_estimators.search import store as _store
 from gan_estimators.search import workers as _workers
 from gan_estimators.search.space import SearchSpace
 
 __all__ = ["EvolutionarySearchCV"]
-
-
-class _NothingFitted(Exception):
-    """Raised out of ``_run_search`` when every configuration came from ``memory``."""
 
 
 class EvolutionarySearchCV(BaseSearchCV):
@@ -117,6 +115,40 @@ class EvolutionarySearchCV(BaseSearchCV):
         ``"simple"``: DEAP's ``eaSimple`` scheme, offspring replace the population.
         ``"mu_plus_lambda"``: ``eaMuPlusLambda``, ``population_size`` offspring compete with
         their parents for the next population.
+
+    initial_population : list of dict or None, default=None
+        The configurations of the first generation, before random ones fill it up to
+        ``population_size``. None: the estimator's own parameters, projected into the space
+        (values outside a dimension clipped into it, the nearest category), so the best found
+        is never worse, on the search's score, than the estimator as given. A list: exactly
+        these parameter dicts (each value a value of its dimension; parameters a dict leaves
+        out take the estimator's own), all evaluated in the first generation even when there
+        are more than ``population_size``. See :mod:`gan_estimators.search.initial`.
+
+    resource : str or None, default=None
+        Multi-fidelity evolution (:mod:`gan_estimators.search.fidelity`): the name of an
+        integer or real parameter of the estimator that sets a training budget (such as
+        ``"n_steps"`` or ``"max_time"``), or ``"n_samples"``, the number of samples each
+        split cross-validates on (subsampled as in
+        :class:`~sklearn.model_selection.HalvingRandomSearchCV`). Each generation's new
+        configurations are scored at ``min_resources``, the best ``1/factor`` of them
+        promoted to ``factor`` times the budget, and so on up to ``max_resources``; only
+        scores at the same budget are compared, and the hall of fame, ``best_*`` and the
+        refit (with the resource at ``max_resources``) use the top budget's scores. Every
+        (configuration, budget) is trained from scratch: no warm start. It must not be
+        searched in ``param_space``. None scores every configuration as the estimator is.
+
+    min_resources : int, float or None, default=None
+        The lowest budget. None: ``max_resources / factor**2`` (rounded up for integer
+        resources), three rungs.
+
+    max_resources : int, float or None, default=None
+        The top budget, the one ``best_*`` and the refit use. None: the estimator's own value
+        of ``resource`` (the number of samples for ``"n_samples"``).
+
+    factor : int or float, default=3
+        The ratio of consecutive budgets, and one configuration in ``factor`` is promoted;
+        greater than 1.
 
     gene_precision : int or None, default=None
         Round genes to this many decimals before decoding, which makes the space a grid and
@@ -189,10 +221,14 @@ class EvolutionarySearchCV(BaseSearchCV):
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
-        One row per distinct configuration evaluated or restored, in the order they were first
-        met, formatted by scikit-learn (loads into a ``pandas.DataFrame``). Besides
-        RandomizedSearchCV's keys, ``generation`` gives the generation that first met each
-        configuration.
+        One row per distinct configuration evaluated or restored (per configuration and
+        budget with ``resource``), in the order they were first met, formatted by
+        scikit-learn (loads into a ``pandas.DataFrame``). Besides RandomizedSearchCV's keys:
+        ``n_warnings``, the warnings its fits raised (collected, not printed: see
+        :mod:`gan_estimators.search.quiet`), ``first_warning`` (``"Category: message"`` or
+        ""), ``generation``, the generation that first met it, and with ``resource``
+        ``rung`` and ``n_resources``, its budget (as in ``HalvingRandomSearchCV``). Ranks
+        compare all rows; ``best_*`` come from the top budget's rows.
     best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_, refit_time_,
     multimetric_, classes_, n_features_in_, feature_names_in_ :
         As in :class:`~sklearn.model_selection.RandomizedSearchCV`.
@@ -248,6 +284,11 @@ class EvolutionarySearchCV(BaseSearchCV):
         "tournament_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "hall_of_fame_size": [Interval(numbers.Integral, 0, None, closed="left")],
         "algorithm": [StrOptions({"simple", "mu_plus_lambda"})],
+        "initial_population": [list, None],
+        "resource": [str, None],
+        "min_resources": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "max_resources": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "factor": [Interval(numbers.Real, 1, None, closed="neither")],
         "gene_precision": [Interval(numbers.Integral, 0, None, closed="left"), None],
         "max_fits": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
@@ -272,6 +313,11 @@ class EvolutionarySearchCV(BaseSearchCV):
         tournament_size=3,
         hall_of_fame_size=1,
         algorithm="simple",
+        initial_population=None,
+        resource=None,
+        min_resources=None,
+        max_resources=None,
+        factor=3,
         gene_precision=None,
         max_fits=None,
         max_time=None,
@@ -306,6 +352,11 @@ class EvolutionarySearchCV(BaseSearchCV):
         self.tournament_size = tournament_size
         self.hall_of_fame_size = hall_of_fame_size
         self.algorithm = algorithm
+        self.initial_population = initial_population
+        self.resource = resource
+        self.min_resources = min_resources
+        self.max_resources = max_resources
+        self.factor = factor
         self.gene_precision = gene_precision
         self.max_fits = max_fits
         self.max_time = max_time
@@ -363,20 +414,29 @@ class EvolutionarySearchCV(BaseSearchCV):
         space = SearchSpace(self.param_space)
         space.check_parameters(self.estimator)
         self._check_settings()
+        rng = numpy_generator(self.random_state)
+        seeds = _initial.seeds(space, self.estimator, self.initial_population, rng)
+        schedule = _fidelity.make_schedule(self, X, rng)
         store, data_token = None, None
         if self.memory is not None:
             store, data_token = _store.open_store(self.memory, (X, y, params))
         self._state = _run.SearchRun(
-            space, numpy_generator(self.random_state), store=store, data_token=data_token
+            space, rng, store=store, data_token=data_token, seeds=seeds, schedule=schedule
         )
+        own_callbacks = self.__dict__.get("_skl_callbacks")
+        folder = tempfile.mkdtemp(prefix="search-warnings-")
+        self._state.candidate_warnings = _quiet.CandidateWarnings(folder)
+        self.set_callbacks(*(own_callbacks or []), self._state.candidate_warnings)
         try:
             with _workers.worker_thread_limits(self.n_jobs):
                 try:
                     super().fit(X, y, **params)
-                except _NothingFitted:
-                    self._finish_without_fits(X, y, params)
+                except _ending.NothingFitted:
+                    _ending.finish_without_fits(self, X, y, params)
         finally:
             del self._state
+            self.set_callbacks(*(own_callbacks or []))
+            shutil.rmtree(folder, ignore_errors=True)
         return self
 
     def _check_settings(self):
@@ -400,54 +460,20 @@ class EvolutionarySearchCV(BaseSearchCV):
             return [self.callbacks]
         return list(self.callbacks)
 
-    def _finish_without_fits(self, X, y, params):
-        """Complete ``fit`` when every configuration was restored from ``memory``.
-
-        ``BaseSearchCV.fit`` needs at least one fresh fit; this performs the steps it takes after
-        ``_run_search`` (best index, best score and params, refit, scorer) on the restored rows.
-        """
-        scorers, refit_metric = self._get_scorers()
-        results = self._state.results
-        scores = [record["test_scores"] for record in self._state.all_records()]
-        first_scores = next((s for s in scores if isinstance(s, dict)), scores[0])
-        self.multimetric_ = isinstance(first_scores, dict)
-        if callable(self.scoring) and self.multimetric_:
-            self._check_refit_for_multimetric(first_scores)
-            refit_metric = self.refit
-        if self.refit or not self.multimetric_:
-            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
-            if not callable(self.refit):
-                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
-            self.best_params_ = results["params"][self.best_index_]
-        if self.refit:
-            X, y = indexable(X, y)
-            params = _check_method_params(X, params=params)
-            routed_params = self._get_routed_params_for_fit(params)
-            self.best_estimator_ = clone(self.estimator).set_params(
-                **clone(self.best_params_, safe=False)
-            )
-            start = time.time()
-            if y is not None:
-                self.best_estimator_.fit(X, y, **routed_params.estimator.fit)
-            else:
-                self.best_estimator_.fit(X, **routed_params.estimator.fit)
-            self.refit_time_ = time.time() - start
-            if hasattr(self.best_estimator_, "feature_names_in_"):
-                self.feature_names_in_ = self.best_estimator_.feature_names_in_
-        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
-        self.cv_results_ = results
-
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
         """Format scikit-learn's rows and the stored rows together, in the order first met."""
         run = getattr(self, "_state", None)
         if run is None:
             return super()._format_results(candidate_params, n_splits, out, more_results)
         params, records, more_results = run.rows_to_format(candidate_params, out, more_results)
+        _quiet.fill_missing(records)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             results = super()._format_results(params, n_splits, records, more_results)
         run.warning_filter.replay(caught, results)
-        results["generation"] = results.pop("generation")  # after scikit-learn's own keys
+        results.update(_quiet.columns(records, n_splits))
+        for key in more_results:  # after scikit-learn's own keys
+            results[key] = results.pop(key)
         run.results.clear()
         run.results.update(results)
         return run.results
@@ -467,7 +493,7 @@ class EvolutionarySearchCV(BaseSearchCV):
             with _run.progress_bar(self, self.generations) as run.progress:
                 for generation in range(self.generations):
                     if generation == 0:
-                        offspring = evolution.initial_population()
+                        offspring = evolution.initial_population(run.seeds)
                     else:
                         offspring = evolution.offspring(population)
                     counts = run.assess(offspring, generation, cross_validate)
@@ -480,7 +506,7 @@ class EvolutionarySearchCV(BaseSearchCV):
                         break
         except KeyboardInterrupt:
             stop = "interrupt"
-        self._end_search(stop)
+        _ending.end_search(self, stop)
 
     def _stop_reason(self, record):
         """Why the search stops after the generation ``record`` describes, or None to go on.
@@ -536,7 +562,8 @@ class EvolutionarySearchCV(BaseSearchCV):
             hall_of_fame_size=self.hall_of_fame_size,
             algorithm=self.algorithm,
             gene_precision=self.gene_precision,
-            is_known=run.cache.__contains__,
+            is_known=(run.cache if run.schedule is None else run.reached).__contains__,
+            top_rung=0 if run.schedule is None else run.schedule.top,
         )
         self.logbook_ = run.logbook = _evolution.new_logbook()
         self.n_candidates_evaluated_ = self.n_candidates_restored_ = self.cache_hits_ = 0
@@ -544,52 +571,9 @@ class EvolutionarySearchCV(BaseSearchCV):
         run.start = time.perf_counter()
         return run
 
-    def _end_search(self, stop):
-        """Record why the search stopped and decide how ``fit`` goes on."""
-        run = self._state
-        self.stop_reason_ = stop
-        self.n_candidates_evaluated_ = run.n_evaluated
-        self.n_candidates_restored_ = run.n_restored
-        self.cache_hits_ = run.n_hits
-        self.hall_of_fame_ = [
-            {"params": dict(ind.params), "score": ind.score} for ind in run.evolution.hall_of_fame
-        ]
-        if run.search_ctx is not None:
-            run.search_ctx.call_on_fit_task_end(estimator=self)
-        interrupted = stop == "interrupt"
-        if run.n_rows == 0:
-            if interrupted:
-                raise KeyboardInterrupt
-            raise ValueError("the search evaluated no configuration")  # pragma: no cover
-        candidate_params, out, more_results = run.fitted
-        results = self._format_results(candidate_params, self.n_splits_, out, more_results)
-        has_finite = _results.has_finite_score(results, self.refit)
-        if interrupted and not self.refit_on_interrupt:
-            self.cv_results_ = results
-            if has_finite and (self.refit is True or isinstance(self.refit, str)):
-                self._set_best_from(results)
-            raise KeyboardInterrupt
-        records = run.all_records()
-        if all(record.get("fit_error") is not None for record in records):
-            # what scikit-learn's searches do when every fit fails
-            self.cv_results_ = results
-            raise ValueError(
-                f"All the {len(records)} fits of the {run.n_rows} configurations failed; set "
-                "error_score='raise' to see the errors (FitFailedWarning gave them)."
-            )
-        if self.refit and not callable(self.refit) and not has_finite:
-            self.cv_results_ = results
-            raise ValueError(
-                "No configuration obtained a finite score: there is nothing to refit. "
-                "Set refit=False to keep the results."
-            )
-        if run.n_fitted == 0:
-            raise _NothingFitted
-
-    def _set_best_from(self, results):
-        metric = self.refit if isinstance(self.refit, str) else "score"
-        if f"rank_test_{metric}" not in results:
-            return
-        self.best_index_ = int(results[f"rank_test_{metric}"].argmin())
-        self.best_score_ = results[f"mean_test_{metric}"][self.best_index_]
-        self.best_params_ = results["params"][self.best_index_]
+    def _select_best_index(self, refit, refit_metric, results):
+        """scikit-learn's choice, among the top budget's rows with ``resource``."""
+        run = getattr(self, "_state", None)
+        if callable(refit) or run is None or run.schedule is None:
+            return super()._select_best_index(refit, refit_metric, results)
+        return _fidelity.best_index(results, refit_metric, run.schedule.top)

@@ -3,16 +3,15 @@
 A genetic algorithm evolves vectors of floats in ``[0, 1]``, one per hyperparameter.
 Each dimension of a search space decodes such a gene into a parameter value and encodes a value
 back into a gene, so that ``decode(encode(value)) == value`` (exactly for integers and categories,
-to floating-point accuracy for reals):
+to ``SIGNIFICANT_DIGITS`` for reals, which decode rounded to them):
 
 - :class:`Integer` splits ``[0, 1]`` into one equal bin per integer, so every integer of the range
   is equally likely under a uniform gene and ``encode`` returns the centre of the value's bin;
 - :class:`Real` decodes linearly, or log-linearly with ``log=True`` (learning rates), so a small
   step of the gene is a small relative step of the value;
 - :class:`Categorical` splits ``[0, 1]`` into one bin per choice; its genes have no order;
-- a frozen ``scipy.stats`` distribution (what :class:`~sklearn.model_selection.RandomizedSearchCV`
-  accepts) decodes through its quantile function (``ppf``) and encodes through its ``cdf``, so a
-  uniform gene samples the distribution;
+- a frozen ``scipy.stats`` distribution decodes through its quantile function (``ppf``), so a
+  uniform gene samples it (:mod:`gan_estimators.search.distributions`);
 - a plain list (or tuple, or 1-D array) is shorthand for :class:`Categorical`.
 
 :class:`SearchSpace` holds the named dimensions of one search and turns a gene vector into a
@@ -28,9 +27,21 @@ import numpy as np
 
 __all__ = ["Categorical", "Dimension", "Integer", "Real", "SearchSpace", "as_dimension"]
 
-# Quantiles 0 and 1 of unbounded distributions are infinite: decoding clips the gene this far
-# inside [0, 1] so that every gene decodes to a finite value.
-_QUANTILE_MARGIN = 1e-9
+#: Significant digits of a decoded real value. Decoding rounds to them, so genes a
+#: floating-point error apart decode to one value (one cache key, one fit) and the value handed
+#: to the estimator is the value the cache is keyed by.
+SIGNIFICANT_DIGITS = 10
+
+
+def canonical_real(value):
+    """``value`` as a Python float rounded to ``SIGNIFICANT_DIGITS`` significant digits.
+
+    Rounding twice gives the same float as rounding once.
+    """
+    value = float(value)
+    if not math.isfinite(value) or value == 0.0:
+        return value
+    return float(f"{value:.{SIGNIFICANT_DIGITS - 1}e}")
 
 
 def _clip_gene(gene):
@@ -38,6 +49,13 @@ def _clip_gene(gene):
     if math.isnan(gene):
         raise ValueError("a gene must be a number in [0, 1], got nan")
     return min(max(gene, 0.0), 1.0)
+
+
+_MISSING = object()
+
+
+def _is_number(value):
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 def _bin_index(gene, n_bins):
@@ -92,6 +110,26 @@ class Dimension:
             A gene in [0, 1] such that ``decode(gene) == value`` (to float accuracy for reals).
         """
         raise NotImplementedError
+
+    def project(self, value):
+        """Return the value of the dimension nearest to ``value``, as :meth:`decode` gives it.
+
+        Parameters
+        ----------
+        value : object
+            A value, possibly outside the dimension's range.
+
+        Returns
+        -------
+        value : object
+            A value the dimension decodes to.
+
+        Raises
+        ------
+        ValueError
+            If ``value`` has no nearest value in the dimension (a string for a number, say).
+        """
+        return self.decode(self.encode(value))
 
     def key(self, value):
         """Return an exact, hashable identifier of a decoded value, for the fitness cache.
@@ -158,10 +196,19 @@ class Integer(Dimension):
             raise ValueError(f"{value!r} is not an integer in [{self.low}, {self.high}]")
         return (int(value) - self.low + 0.5) / self.n_values
 
+    def project(self, value):
+        if not _is_number(value) or math.isnan(value):
+            raise ValueError(f"{value!r} is not a number")
+        return int(min(max(round(value), self.low), self.high))
+
 
 @dataclass(frozen=True)
 class Real(Dimension):
     """Real numbers from ``low`` to ``high``, decoded linearly or log-linearly.
+
+    Decoded values are rounded to ``SIGNIFICANT_DIGITS`` (10) significant digits (a bound
+    that rounding would cross is returned as is), so genes that differ by floating-point
+    error decode to the same value and are one configuration for the search's cache.
 
     Parameters
     ----------
@@ -216,8 +263,15 @@ class Real(Dimension):
         gene = _clip_gene(gene)
         if self.log:
             log_low, log_high = math.log(self.low), math.log(self.high)
-            return self._clip(math.exp(log_low + gene * (log_high - log_low)))
-        return self._clip(self.low + gene * (self.high - self.low))
+            value = math.exp(log_low + gene * (log_high - log_low))
+        else:
+            value = self.low + gene * (self.high - self.low)
+        return self._clip(canonical_real(self._clip(value)))
+
+    def project(self, value):
+        if not _is_number(value) or math.isnan(value):
+            raise ValueError(f"{value!r} is not a number")
+        return self._clip(canonical_real(self._clip(float(value))))
 
     def encode(self, value):
         if not isinstance(value, numbers.Real) or not self.low <= value <= self.high:
@@ -290,55 +344,18 @@ class Categorical(Dimension):
     def encode(self, value):
         return (self.index(value) + 0.5) / len(self.choices)
 
+    def project(self, value):
+        """The choice equal to ``value``; for a number among numeric choices, the nearest."""
+        try:
+            return self.choices[self.index(value)]
+        except ValueError:
+            if not _is_number(value) or not all(_is_number(c) for c in self.choices):
+                raise
+        return min(self.choices, key=lambda choice: abs(choice - value))
+
     def key(self, value):
         # choices need not be hashable (estimators, lists): identify them by position
         return self.index(value)
-
-
-class _Distribution(Dimension):
-    """A frozen ``scipy.stats`` distribution, decoded through its quantile function.
-
-    Continuous distributions encode a value as its ``cdf``. A discrete distribution's value ``k``
-    owns the quantile interval ``(cdf(k - 1), cdf(k)]``; encoding returns its midpoint so that
-    decoding is exact.
-    """
-
-    def __init__(self, distribution):
-        from scipy.stats import rv_discrete
-
-        self.distribution = distribution
-        self.discrete = isinstance(getattr(distribution, "dist", None), rv_discrete)
-        low, high = distribution.support()
-        if self.discrete and math.isfinite(low) and math.isfinite(high):
-            self.n_values = int(high - low + 1)
-
-    def __repr__(self):
-        dist = self.distribution
-        name = getattr(getattr(dist, "dist", None), "name", type(dist).__name__)
-        return f"_Distribution({name}{tuple(getattr(dist, 'args', ()))!r})"
-
-    def __eq__(self, other):
-        return isinstance(other, _Distribution) and other.distribution is self.distribution
-
-    def __hash__(self):
-        return id(self.distribution)
-
-    def decode(self, gene):
-        quantile = min(max(_clip_gene(gene), _QUANTILE_MARGIN), 1.0 - _QUANTILE_MARGIN)
-        value = self.distribution.ppf(quantile)
-        if self.discrete:
-            low, high = self.distribution.support()
-            return int(min(max(value, low), high))
-        return float(value)
-
-    def encode(self, value):
-        if self.discrete:
-            upper = float(self.distribution.cdf(value))
-            lower = float(self.distribution.cdf(value - 1))
-            if upper <= lower:
-                raise ValueError(f"{value!r} has probability 0 under {self!r}")
-            return _clip_gene((lower + upper) / 2)
-        return _clip_gene(float(self.distribution.cdf(value)))
 
 
 def as_dimension(spec, name="parameter"):
@@ -373,6 +390,8 @@ def as_dimension(spec, name="parameter"):
         except (TypeError, ValueError) as exc:
             raise type(exc)(f"param_space[{name!r}]: {exc}") from None
     if callable(getattr(spec, "ppf", None)) and callable(getattr(spec, "cdf", None)):
+        from gan_estimators.search.distributions import _Distribution
+
         try:  # an unfrozen scipy distribution lacks its shape parameters
             dimension = _Distribution(spec)
             dimension.decode(0.5)
@@ -517,6 +536,53 @@ class SearchSpace:
         return [
             dim.encode(params[name]) for name, dim in zip(self.names, self.dimensions, strict=True)
         ]
+
+    def configuration(self, values, rng, strict=()):
+        """Genes, parameters and key of the configuration that ``values`` gives.
+
+        Each dimension takes the value of ``values`` nearest to it (see
+        :meth:`Dimension.project`: clipped into the range, the nearest category); a dimension
+        that ``values`` lacks, or whose value has no nearest value, gets a random gene instead.
+
+        Parameters
+        ----------
+        values : dict
+            Parameter name -> value; names outside the space are ignored.
+        rng : numpy.random.Generator
+            Draws the random genes.
+        strict : collection of str, default=()
+            Names whose value must be a value of the dimension as given, not projected.
+
+        Returns
+        -------
+        genes, params, key :
+            The genes that encode the projected values, the values and their key.
+
+        Raises
+        ------
+        ValueError
+            If a ``strict`` value is not a value of its dimension.
+        """
+        genes, params, key = [], {}, []
+        for name, dim in zip(self.names, self.dimensions, strict=True):
+            value = values.get(name, _MISSING)
+            if name in strict:
+                try:
+                    dim.encode(value)
+                    value = dim.project(value)
+                except (TypeError, ValueError) as exc:
+                    raise ValueError(f"{name}={value!r} is outside the space: {exc}") from None
+            elif value is not _MISSING:
+                try:
+                    value = dim.project(value)
+                except (TypeError, ValueError):
+                    value = _MISSING
+            if value is _MISSING:
+                value = dim.decode(float(rng.random()))
+            genes.append(_clip_gene(dim.encode(value)))
+            params[name] = value
+            key.append(dim.key(value))
+        return genes, params, tuple(key)
 
     def random_genes(self, rng):
         """Draw a uniform gene vector.
