@@ -23,6 +23,8 @@ _LAZY_ATTRIBUTES = {
     "Categorical": "gan_estimators.search.space",
     "reference_space": "gan_estimators.search.presets",
     "GANTrainingWarning": "gan_estimators.quality.diagnostics",
+    "ModelFolderError": "gan_estimators.gan.errors",
+    "NetworkTooLargeError": "gan_estimators.gan.errors",
 }
 
 _SUBMODULES = {

@@ -3,9 +3,9 @@
 :func:`load_digits_images` needs nothing but scikit-learn and is always offline.
 :func:`load_mnist` reads the original IDX files (gzip or uncompressed) from a folder the user
 names, the ``GAN_ESTIMATORS_DATA`` environment variable, Keras's cache or Debian's
-``dataset-fashion-mnist`` package, and downloads through Keras only when none of them has the
-files. :func:`extract_class` picks the images of one class, since the reference workflow trains
-one GAN per class.
+``dataset-fashion-mnist`` package; it downloads through Keras only when asked to
+(``download_if_missing=True``) and none of them has the files. :func:`extract_class` picks the
+images of one class, since the reference workflow trains one GAN per class.
 
 Importing this module imports neither TensorFlow nor Keras (nor scikit-learn): Keras is imported
 only inside the download fallback.
@@ -414,7 +414,7 @@ def _not_found_message(kind, split, searched, download_note):
 
 
 def load_mnist(
-    kind="mnist", split="train", *, data_home=None, download_if_missing=True, as_float=False
+    kind="mnist", split="train", *, data_home=None, download_if_missing=False, as_float=False
 ):
     """Load MNIST or Fashion-MNIST from the original IDX files.
 
@@ -436,7 +436,8 @@ def load_mnist(
        ``dataset-fashion-mnist`` package installs the files.
 
     Only when none of these has the files, and ``download_if_missing`` is True, does it download
-    them through Keras (into Keras's cache, so the next call finds them there).
+    them through Keras (into Keras's cache, so the next call finds them there).  Nothing is
+    downloaded by default.
 
     Parameters
     ----------
@@ -446,9 +447,9 @@ def load_mnist(
         The 60,000 training or the 10,000 test images.
     data_home : str or path-like, default=None
         Folder searched first (``~`` is expanded).
-    download_if_missing : bool, default=True
-        If False, raise :class:`DataNotFoundError` rather than download when no place searched
-        has the files.
+    download_if_missing : bool, default=False
+        If True, download the files through Keras when no place searched has them; if False,
+        raise :class:`DataNotFoundError` instead.
     as_float : bool, default=False
         If True, return the images as float32 scaled to [0, 1] (divided by 255) instead of the
         raw uint8 values 0..255. Labels stay uint8.
@@ -525,7 +526,7 @@ def load_mnist(
 
     if found is None:
         if not download_if_missing:
-            note = "not attempted (download_if_missing=False)"
+            note = "off (pass download_if_missing=True to download)"
             raise DataNotFoundError(_not_found_message(kind, split, searched, note), searched)
         try:
             splits = _download_with_keras(kind)

@@ -382,15 +382,21 @@ def test_missing_data_error_lists_every_place(tmp_path, isolated, monkeypatch):
     positions = [message.index(f"{place}{os.sep} (no such folder)") for place in places]
     assert positions == sorted(positions)
     assert len(error.searched) == len(places)
-    assert "not attempted (download_if_missing=False)" in message
+    assert "Download through Keras: off (pass download_if_missing=True" in message
     assert "data_home=FOLDER" in message and "GAN_ESTIMATORS_DATA=FOLDER" in message
     assert "t10k-images-idx3-ubyte.gz" in message
     assert isolated["dl"].calls == []
 
 
+def test_nothing_is_downloaded_unless_asked(isolated):
+    with pytest.raises(DataNotFoundError, match="download_if_missing=True"):
+        load_mnist("mnist", "train")
+    assert isolated["dl"].calls == []
+
+
 def test_missing_data_after_failed_download(isolated):
     with pytest.raises(DataNotFoundError) as info:
-        load_mnist("mnist", "train")
+        load_mnist("mnist", "train", download_if_missing=True)
     message = str(info.value)
     assert isolated["dl"].calls == ["mnist"]
     assert "data_home: not given" in message and "$GAN_ESTIMATORS_DATA: not set" in message
@@ -410,12 +416,12 @@ def test_keras_tmp_fallback_is_searched_when_keras_home_is_not_writable(monkeypa
 def test_download_used_only_when_nothing_is_found(isolated):
     train, test = make_set(2, label=5), make_set(3, label=6)
     isolated["dl"].result = (train, test)
-    images, labels = load_mnist("fashion", "test", as_float=True)
+    images, labels = load_mnist("fashion", "test", as_float=True, download_if_missing=True)
     assert isolated["dl"].calls == ["fashion"]
     assert images.dtype == np.float32 and labels.tolist() == [6, 6, 6]
     isolated["dl"].result = ((np.zeros((2, 28, 28), np.uint8), np.zeros(3, np.uint8)), test)
     with pytest.raises(ValueError, match="Keras download of MNIST train"):
-        load_mnist("mnist", "train")
+        load_mnist("mnist", "train", download_if_missing=True)
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,9 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from gan_estimators import WGANEstimator
+from gan_estimators.gan.errors import ModelFolderError
+from gan_estimators.gan.folder import write_manifest
+from gan_estimators.gan.persistence import FORMAT, VERSION
 from gan_estimators.quality.diagnostics import DiagnosticsReport, GANTrainingWarning, diagnose
 from gan_estimators.quality.features import (
     CallableFeatures,
@@ -163,6 +166,7 @@ def test_save_writes_plain_files_loadable_without_pickle(table_gan, tmp_path):
         "estimator.json",
         "generator.keras",
         "generator_ema.keras",
+        "manifest.json",
     ]
     document = json.loads((folder / "estimator.json").read_text())
     assert document["format"] == "gan_estimators.WGANEstimator"
@@ -273,7 +277,7 @@ def test_diagnostics_with_evidence_survive_save_load(assessed_gan, tmp_path):
 def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
     assessed_gan.save(tmp_path / "saved")
     document = json.loads((tmp_path / "saved" / "estimator.json").read_text())
-    assert document["version"] == 5
+    assert document["version"] == VERSION == 6
     assert document["params"]["feature_map"]["__feature_map__"] == "StandardizedFeatures"
     assert document["feature_map_"]["class"] == "StandardizedFeatures"
     assert document["diagnostics_"]["mode_collapse"]["flagged"] is not None
@@ -288,6 +292,8 @@ def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
 
 def _rewrite_as_version(folder, version):
     """Turn a saved folder into what gan_estimators wrote in an older format ``version``."""
+    # Format 6 added the manifest.
+    (folder / "manifest.json").unlink()
     document = json.loads((folder / "estimator.json").read_text())
     document["version"] = version
     # Folders written before the optimizer key rebuild the optimizers the parameters name.
@@ -530,9 +536,11 @@ def test_optimizer_states_that_do_not_fit_are_refused_on_load(table_gan, tmp_pat
     folder = tmp_path / "saved"
     table_gan.save(folder)
     with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
-        kept = {k: arrays[k] for k in arrays.files if k != "optimizer_critic_2"}
+        last = max(int(k.rsplit("_", 1)[1]) for k in arrays.files if "critic" in k)
+        kept = {k: arrays[k] for k in arrays.files if k != f"optimizer_critic_{last}"}
     np.savez(folder / "arrays.npz", **kept)
-    with pytest.raises(ValueError, match="Cannot restore the state"):
+    write_manifest(folder, FORMAT, VERSION)  # an edit the manifest cannot tell
+    with pytest.raises(ModelFolderError, match=r"arrays\.npz: Cannot restore the state"):
         WGANEstimator.load(folder)
 
 

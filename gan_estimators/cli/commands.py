@@ -1,12 +1,18 @@
 """The ``fit``, ``sample`` and ``search`` commands, and :func:`main`, which runs any command.
 
-User errors (a missing file, an array of the wrong shape, an unknown option value) end the
-command with one line on stderr and a non-zero exit status, never a traceback.
+User errors (a missing file, an array of the wrong shape, an unknown option value, an invalid
+combination of parameters, an unusable output location, a damaged model folder) end the
+command with one line on stderr and a non-zero exit status, never a traceback.  Output
+locations are checked before any training.
 """
 
+import itertools
+import math
 import os
 import sys
 import time
+
+from sklearn.utils._param_validation import InvalidParameterError
 
 from gan_estimators.cli.console import UserError, import_estimator, say
 from gan_estimators.cli.demo import run_demo
@@ -18,9 +24,11 @@ from gan_estimators.cli.io import (
     save_figure,
     write_cv_results,
     write_json,
+    write_npy,
 )
 from gan_estimators.cli.options import DEMO_BUDGETS, build_parser, estimator_params
 from gan_estimators.cli.training import (
+    HOLDOUT_FRACTION,
     diagnostics_line,
     fit_quietly,
     format_params,
@@ -28,13 +36,22 @@ from gan_estimators.cli.training import (
     run_search,
     search_report,
 )
+from gan_estimators.gan.errors import ModelFolderError, NetworkTooLargeError
+from gan_estimators.gan.folder import check_destination
+from gan_estimators.gan.validation import MIN_SAMPLES
+
+#: Errors of the user's that end a command with one line: the commands' own, invalid
+#: parameters (alone or combined), an unusable or damaged model folder, networks too large.
+USER_ERRORS = (UserError, InvalidParameterError, ModelFolderError, NetworkTooLargeError)
 
 
 def run_fit(args):
     """Run ``gan-estimators fit`` with the parsed ``args``; returns the exit status."""
     start = time.perf_counter()
-    prepare_folder(args.out, "model folder")
-    X, description = load_data(args.data, data_home=args.data_home, label=args.label)
+    check_destination(args.out)
+    X, description = load_data(
+        args.data, data_home=args.data_home, label=args.label, download=_download(args)
+    )
     params = estimator_params(args)
     if params.get("network") == "conv" and X.ndim == 2:
         raise UserError("--network conv needs images; this data is a table (n, features)")
@@ -63,21 +80,22 @@ def run_sample(args):
         raise UserError(f"{args.model}: no such model folder")
     if not os.path.isfile(os.path.join(args.model, "estimator.json")):
         raise UserError(f"{args.model}: not a saved model (no estimator.json)")
+    if args.random_state is not None and not 0 <= args.random_state < 2**32:
+        raise UserError(f"--random-state must be in [0, 2**32 - 1]; got {args.random_state}")
     for path, what in ((args.npy, "samples"), (args.png, "the grid")):
         if path is not None:
             check_parent(path, what)
     plotting = require_plotting() if args.png is not None else None
-    import numpy as np
 
     WGANEstimator = import_estimator()
     try:
         estimator = WGANEstimator.load(args.model)
-    except (ValueError, KeyError, OSError) as exc:
-        raise UserError(f"{args.model}: cannot load the model ({exc})") from None
+    except (ModelFolderError, OSError) as exc:
+        raise UserError(f"cannot load the model: {exc}") from None
     samples = estimator.sample(args.n, random_state=args.random_state)
     if args.npy is not None:
-        np.save(args.npy, samples)
-        print(f"Wrote {args.n} samples of shape {samples.shape[1:]} to {args.npy}")
+        written = write_npy(args.npy, samples)
+        print(f"Wrote {args.n} samples of shape {samples.shape[1:]} to {written}")
     if args.png is not None:
         if not hasattr(estimator, "image_shape_"):
             raise UserError("the model generates table rows, not images: use --npy")
@@ -92,7 +110,11 @@ def run_search_command(args):
     """Run ``gan-estimators search`` with the parsed ``args``; returns the exit status."""
     start = time.perf_counter()
     prepare_folder(args.out, "output folder")
-    X, description = load_data(args.data, data_home=args.data_home, label=args.label)
+    check_destination(os.path.join(args.out, "best_model"))
+    X, description = load_data(
+        args.data, data_home=args.data_home, label=args.label, download=_download(args)
+    )
+    _check_folds(len(X), args.cv)
     say(args, description)
     budget = {key: getattr(args, key) for key in DEMO_BUDGETS["default"] if hasattr(args, key)}
     search, seconds = run_search(args, X, budget)
@@ -114,6 +136,32 @@ def run_search_command(args):
         f"and best_model/ to {args.out}{os.sep}",
     )
     return 0
+
+
+def _download(args):
+    """The ``--download`` flag, or None for a command without one."""
+    return getattr(args, "download", None)
+
+
+def _fold_sizes(n_samples, cv):
+    """The fewest (training, held-out) samples a candidate gets from ``cv`` folds."""
+    held_out = math.ceil(n_samples * HOLDOUT_FRACTION) if cv == 1 else n_samples // cv
+    largest_held_out = held_out if cv == 1 else math.ceil(n_samples / cv)
+    return n_samples - largest_held_out, held_out
+
+
+def _check_folds(n_samples, cv):
+    """Raise a :class:`UserError` unless ``cv`` folds of ``n_samples`` leave every candidate
+    at least 2 training and 2 held-out samples."""
+    if min(_fold_sizes(n_samples, cv)) < MIN_SAMPLES:
+        fewest = next(
+            n for n in itertools.count(n_samples) if min(_fold_sizes(n, cv)) >= MIN_SAMPLES
+        )
+        raise UserError(
+            f"--cv {cv} needs at least {fewest} samples (every fold holds out "
+            f"{MIN_SAMPLES} or more and trains on {MIN_SAMPLES} or more); the data has "
+            f"{n_samples}"
+        )
 
 
 _COMMANDS = {
@@ -145,7 +193,7 @@ def main(argv=None):
         return 0
     try:
         return _COMMANDS[args.command](args)
-    except UserError as exc:
+    except USER_ERRORS as exc:
         message = " ".join(str(exc).split())
         print(f"gan-estimators {args.command}: error: {message}", file=sys.stderr)
         return 1

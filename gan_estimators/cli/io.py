@@ -1,9 +1,15 @@
-"""Files the commands read and write: training data, folders, JSON, CSV and PNG figures.
+"""Files the commands read and write: training data, folders, JSON, CSV, ``.npy`` and PNG.
+
+Every file is written under a temporary name in its destination folder and renamed into
+place (:func:`replaced_atomically`): an interrupted command leaves either the previous file or
+the complete new one, never a truncated file.
 
 NumPy, matplotlib and the datasets module are imported inside the functions that need them.
 """
 
+import contextlib
 import os
+import secrets
 
 from gan_estimators.cli.console import UserError
 
@@ -28,20 +34,51 @@ _FASHION_CLASSES = (
 
 
 def prepare_folder(path, what):
-    """Create the folder ``path`` (``what`` names it in errors) unless it exists."""
+    """Create the folder ``path`` (``what`` names it in errors) unless it exists; raise a
+    :class:`UserError` unless files can be written in it."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise UserError(f"{what} {path!r} exists and is not a folder")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError as exc:
         raise UserError(f"cannot create {what} {path!r}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write in {what} {path!r}: permission denied")
 
 
 def check_parent(path, what):
-    """Raise a :class:`UserError` unless the folder that would hold ``path`` exists."""
+    """Raise a :class:`UserError` unless the file ``path`` can be written: the folder that
+    would hold it exists and is writable, and ``path`` is not a folder."""
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise UserError(f"cannot write {what} {path!r}: folder {parent!r} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise UserError(f"cannot write {what} {path!r}: folder {parent!r} is not writable")
+    if os.path.isdir(path):
+        raise UserError(f"cannot write {what} {path!r}: it is a folder")
+
+
+@contextlib.contextmanager
+def replaced_atomically(path, mode="w", **open_options):
+    """Yield a file opened on a temporary name beside ``path``; rename it to ``path`` when
+    the block ends, or remove it if the block raises.
+
+    An OSError (a full disk, a folder that vanished) becomes a :class:`UserError` naming
+    ``path``.
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    try:
+        # "x" creates the file with the usual permissions (the umask's), unlike mkstemp.
+        with open(temporary, mode.replace("w", "x"), **open_options) as handle:
+            yield handle
+        os.replace(temporary, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.remove(temporary)
+        if isinstance(exc, OSError):
+            raise UserError(f"cannot write {path!r}: {exc.strerror or exc}") from None
+        raise
 
 
 def _load_npy(path):
@@ -71,7 +108,7 @@ def _load_npy(path):
     return X
 
 
-def load_data(source, *, data_home=None, label=None):
+def load_data(source, *, data_home=None, label=None, download=None):
     """Load training data for a command: a dataset (optionally one class) or a ``.npy`` file.
 
     Parameters
@@ -82,6 +119,10 @@ def load_data(source, *, data_home=None, label=None):
         Folder holding the MNIST / Fashion-MNIST files.
     label : int or None, default=None
         Keep only this class (datasets only).
+    download : bool or None, default=None
+        Whether MNIST / Fashion-MNIST files found nowhere are downloaded through Keras
+        (``--download``).  None, for a command without that flag, does not download either,
+        and the error does not suggest the flag.
 
     Returns
     -------
@@ -109,12 +150,22 @@ def load_data(source, *, data_home=None, label=None):
         if data_home is not None and not os.path.isdir(os.path.expanduser(data_home)):
             raise UserError(f"--data-home {data_home!r}: no such folder")
         try:
-            X, y = datasets.load_mnist(source, "train", data_home=data_home, as_float=True)
+            X, y = datasets.load_mnist(
+                source,
+                "train",
+                data_home=data_home,
+                download_if_missing=bool(download),
+                as_float=True,
+            )
         except datasets.DataNotFoundError as exc:
             first = str(exc).splitlines()[0].replace(" Looked in, in this order:", "")
+            if download:
+                fix = "The download failed: check the connection, or pass --data-home DIR"
+            else:
+                fix = "Pass --data-home DIR"
+            offer = " or pass --download to fetch them through Keras" if download is False else ""
             raise UserError(
-                f"{first} Pass --data-home DIR (a folder with the IDX files) or set "
-                f"{datasets.ENV_VAR}."
+                f"{first} {fix} (a folder with the IDX files) or set {datasets.ENV_VAR}{offer}."
             ) from None
         except ValueError as exc:  # a corrupt file: the message names it
             raise UserError(str(exc).splitlines()[0]) from None
@@ -164,7 +215,7 @@ def write_json(path, document):
     """Write ``document`` as indented JSON; non-finite numbers become ``null``."""
     import json
 
-    with open(path, "w", encoding="utf-8") as handle:
+    with replaced_atomically(path, encoding="utf-8") as handle:
         json.dump(_plain(document), handle, indent=2, allow_nan=False)
         handle.write("\n")
 
@@ -189,7 +240,7 @@ def write_cv_results(results, path):
 
     keys = list(results)
     n_rows = len(results["params"])
-    with open(path, "w", newline="", encoding="utf-8") as handle:
+    with replaced_atomically(path, newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(keys)
         for i in range(n_rows):
@@ -249,10 +300,26 @@ def require_plotting():
 
 def save_figure(fig, path, size=None):
     """Save ``fig`` at :data:`FIGURE_DPI` (``size``: (width, height) in pixels), then close it."""
+    import matplotlib.pyplot as plt
+
     if size is not None:
         width, height = size
         fig.set_size_inches(width / FIGURE_DPI, height / FIGURE_DPI)
-    fig.savefig(path, dpi=FIGURE_DPI)
-    import matplotlib.pyplot as plt
+    try:
+        image_format = os.path.splitext(path)[1][1:].lower() or "png"
+        with replaced_atomically(path, "wb") as handle:
+            fig.savefig(handle, dpi=FIGURE_DPI, format=image_format)
+    finally:
+        plt.close(fig)
 
-    plt.close(fig)
+
+def write_npy(path, array):
+    """Write ``array`` to the ``.npy`` file ``path`` (``.npy`` appended where missing, as
+    :func:`numpy.save` does); returns the path written."""
+    import numpy as np
+
+    if not str(path).endswith(".npy"):
+        path = f"{path}.npy"
+    with replaced_atomically(path, "wb") as handle:
+        np.save(handle, array, allow_pickle=False)
+    return path

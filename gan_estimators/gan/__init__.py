@@ -9,14 +9,20 @@
 - :mod:`.layout`: the data layout and scaling fitted on the training data;
 - :mod:`.validation`: checks of training data;
 - :mod:`.persistence`: the list of fitted attributes, pickling and the save/load folder
-  format.
+  format; :mod:`.encoding`: parameters and feature maps as JSON; :mod:`.folder`: a model
+  folder written beside its destination and renamed into place, and its manifest;
+  :mod:`.document`: the checks of a saved folder's JSON document and arrays;
+- :mod:`.errors`: :class:`~.errors.ModelFolderError` (a folder that cannot be saved to or
+  loaded) and :class:`~.errors.NetworkTooLargeError` (networks that do not fit in memory).
 
 Importing this package does not import TensorFlow; importing :mod:`.estimator` does.
 """
 
 import importlib
 
-__all__ = ["WGANEstimator"]
+from gan_estimators.gan.errors import ModelFolderError, NetworkTooLargeError
+
+__all__ = ["ModelFolderError", "NetworkTooLargeError", "WGANEstimator"]
 
 
 def __getattr__(name):

@@ -111,15 +111,27 @@ STRUCTURAL_PARAMS = (
     "init_std",
 )
 
+
+class Count(Interval):
+    """An interval of integers that, unlike scikit-learn's ``Interval(Integral, ...)``, refuses
+    ``True`` and ``False``: a flag given where a count is expected is a mistake, not 1 or 0."""
+
+    def __init__(self, left, right, *, closed):
+        super().__init__(Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
 #: scikit-learn parameter constraints of the estimator (``_parameter_constraints``).
 PARAMETER_CONSTRAINTS = {
     "loss": [StrOptions(set(CHOICES["loss"]))],
-    "latent_dim": [Interval(Integral, 1, None, closed="left")],
-    "n_filters": [Interval(Integral, 1, None, closed="left")],
+    "latent_dim": [Count(1, None, closed="left")],
+    "n_filters": [Count(1, None, closed="left")],
     "critic_width": [Interval(Real, 0, None, closed="neither")],
     "alpha": [Interval(Real, 0, 1, closed="both")],
-    "n_critic": [Interval(Integral, 1, None, closed="left")],
-    "n_gen": [Interval(Integral, 1, None, closed="left")],
+    "n_critic": [Count(1, None, closed="left")],
+    "n_gen": [Count(1, None, closed="left")],
     "clip_value": [Interval(Real, 0, None, closed="neither")],
     "gp_weight": [Interval(Real, 0, None, closed="left")],
     "label_noise": [Interval(Real, 0, 0.5, closed="left"), "boolean"],
@@ -130,8 +142,8 @@ PARAMETER_CONSTRAINTS = {
     "beta_1": [Interval(Real, 0, 1, closed="left")],
     "beta_2": [Interval(Real, 0, 1, closed="left")],
     "ema_decay": [Interval(Real, 0, 1, closed="neither"), None],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
-    "n_steps": [Interval(Integral, 1, None, closed="left"), None],
+    "batch_size": [Count(1, None, closed="left")],
+    "n_steps": [Count(1, None, closed="left"), None],
     "epochs": [Interval(Real, 0, None, closed="neither"), None],
     "max_time": [Interval(Real, 0, None, closed="neither"), None],
     "network": [StrOptions(set(CHOICES["network"]))],

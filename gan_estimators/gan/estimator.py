@@ -5,7 +5,6 @@ Its parts live in :mod:`.settings`, :mod:`.layout`, :mod:`.networks`, :mod:`.opt
 """
 
 import warnings
-from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
@@ -15,11 +14,7 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from gan_estimators._random import derive_seed, draw_seed, sampling_random_state
-from gan_estimators.gan._config import (
-    DEFAULTS,
-    PARAMETER_CONSTRAINTS,
-    REFERENCE_PARAMS,
-)
+from gan_estimators.gan._config import DEFAULTS, PARAMETER_CONSTRAINTS, REFERENCE_PARAMS
 from gan_estimators.gan.layout import IMAGE, TABULAR, DataLayout, layout_attribute, layout_kind
 from gan_estimators.gan.networks import build_networks
 from gan_estimators.gan.optimizers import build_optimizer
@@ -30,9 +25,10 @@ from gan_estimators.gan.trainer import (
     TrainerConfig,
     frozen_copy,
     iteration_budget,
+    memory_guard,
     train,
 )
-from gan_estimators.gan.validation import validate_training_data
+from gan_estimators.gan.validation import check_sample_arguments, validate_training_data
 from gan_estimators.quality.evaluation import GenerativeScoreMixin
 from gan_estimators.quality.features import UnsavedFeatureMap
 from gan_estimators.quality.history import HISTORY_KEYS, normalized_losses
@@ -407,7 +403,8 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         self : WGANEstimator
             The fitted estimator.
         """
-        return self._fit(X, resume=bool(self.warm_start) and self.__sklearn_is_fitted__())
+        resume = bool(self.warm_start) and self.__sklearn_is_fitted__()
+        return self._fit(X, resume=resume, remedy="set warm_start=False to train new networks")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -432,25 +429,27 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         if resume and not get_config()["skip_parameter_validation"]:
             # _fit_context validates only a first call's parameters; they may have changed.
             self._validate_params()
-        return self._fit(X, resume=resume)
+        return self._fit(X, resume=resume, remedy="call fit to train new networks")
 
-    def _fit(self, X, *, resume):
+    def _fit(self, X, *, resume, remedy):
+        """Fit (``resume``: continue training) on ``X``; ``remedy`` ends the messages of
+        the data and parameters that cannot continue the previous fit."""
         if isinstance(self.feature_map, UnsavedFeatureMap):
             # Its fit would fail at the end of training; fail before it instead.
             self.feature_map.raise_not_saved()
         X = validate_training_data(self, X, reset=not resume)
         if resume:
-            self._data_layout_.check(X)
+            self._data_layout_.check(X, remedy)
         params = self.get_params(deep=False)
         settings = resolve_settings(params, layout_kind(X))
         if resume:
-            check_structure(self._structure_, network_structure(params, settings))
+            check_structure(self._structure_, network_structure(params, settings), remedy)
         else:
             self._start(X, params, settings)
 
         self.batch_size_ = self._clamped_batch_size(len(X))
-        trainer = self._ensure_trainer(settings)
-        diverged = self._train(trainer, X)
+        with memory_guard(params, self.batch_size_):
+            diverged = self._train(self._ensure_trainer(settings), X)
         if diverged:
             # Non-finite samples have no features: leave this fit without sample-quality
             # state (score() then fails loudly) instead of failing the fit itself.
@@ -471,9 +470,10 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         self.network_ = settings.network
         self._structure_ = network_structure(params, settings)
         self._seed_ = draw_seed(self.random_state)
-        self.generator_, self.critic_ = build_networks(
-            params, settings, self._data_layout_, self._seed_
-        )
+        with memory_guard(params, None):
+            self.generator_, self.critic_ = build_networks(
+                params, settings, self._data_layout_, self._seed_
+            )
         self.history_ = {key: [] for key in HISTORY_KEYS}
         self.n_steps_ = 0
 
@@ -495,14 +495,10 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         )
         data = tf.convert_to_tensor(self._data_layout_.scale(X, self.network_))
         max_time = None if self.max_time is None else float(self.max_time)
+        progress = type(self).__name__ if self.verbose else None
         try:
             diverged = train(
-                trainer,
-                data,
-                self.history_,
-                budget=budget,
-                max_time=max_time,
-                progress=type(self).__name__ if self.verbose else None,
+                trainer, data, self.history_, budget=budget, max_time=max_time, progress=progress
             )
         finally:
             self.n_steps_ = self.history_["step"][-1] if self.history_["step"] else 0
@@ -538,8 +534,7 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
             ``(n, height, width, channels)`` for images, as given to ``fit``.
         """
         check_is_fitted(self)
-        if isinstance(n, bool) or not isinstance(n, Integral | np.integer) or n < 0:
-            raise ValueError(f"n must be a non-negative integer; got {n!r}.")
+        check_sample_arguments(n, random_state)
         rng = sampling_random_state(random_state)
         z = rng.standard_normal((int(n), int(self.latent_dim))).astype(np.float32)
         average = getattr(self, "generator_ema_", None)

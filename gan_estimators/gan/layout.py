@@ -14,6 +14,11 @@ import numpy as np
 TABULAR, IMAGE = "tabular", "image"
 #: The estimator attribute holding its fitted :class:`DataLayout`.
 LAYOUT_ATTRIBUTE = "_data_layout_"
+#: Widest data range scaled in float32: its differences and 2 / range stay normal floats.
+_FLOAT32_SPAN = 1e38
+#: Values scaled per float64 block beyond it (32 MiB of temporaries).
+_FLOAT64_BLOCK = 1 << 22
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 def layout_kind(X):
@@ -62,16 +67,16 @@ class DataLayout:
         """Number of features of tabular data (the length of ``data_min``)."""
         return len(np.atleast_1d(self.data_min))
 
-    def check(self, X):
+    def check(self, X, remedy):
         """Raise a ValueError unless the validated ``X`` has the training data's sample shape.
 
-        Used when training continues, so the message suggests ``warm_start=False``.
+        Used when training continues; ``remedy`` ends the message (how to train anew).
         """
         if layout_kind(X) == TABULAR:
             if self.kind != TABULAR:
                 raise ValueError(
                     f"X is 2-D but this estimator was fitted on images of shape "
-                    f"{self.image_shape}; set warm_start=False to refit."
+                    f"{self.image_shape}; {remedy}."
                 )
             return
         image_shape = _image_shape(X)
@@ -79,7 +84,7 @@ class DataLayout:
             expected = self.image_shape or f"{self.n_features} features"
             raise ValueError(
                 f"X has samples of shape {image_shape}, but this estimator was fitted on "
-                f"{expected}; set warm_start=False to refit."
+                f"{expected}; {remedy}."
             )
 
     def check_images(self, X, owner):
@@ -113,20 +118,35 @@ class DataLayout:
 
     def scale(self, X, network):
         """``X`` min–max scaled to [-1, 1], as float32 shaped for ``network``."""
-        # float32 arithmetic: a float64 temporary of a large image set would double memory.
-        low = np.asarray(self.data_min, dtype=np.float32)
-        factor = np.asarray(2.0 / self._span(), dtype=np.float32)
-        scaled = (np.asarray(X, dtype=np.float32) - low) * factor - np.float32(1.0)
+        span = self._span()
+        if span.max() <= _FLOAT32_SPAN:
+            # float32 arithmetic: a float64 temporary of a large image set would double memory.
+            low = np.asarray(self.data_min, dtype=np.float32)
+            factor = np.asarray(2.0 / span, dtype=np.float32)
+            scaled = (np.asarray(X, dtype=np.float32) - low) * factor - np.float32(1.0)
+        else:
+            # Near the float32 limits (±3.4e38) a float32 difference overflows: float64, a
+            # bounded block of rows at a time.
+            X = np.asarray(X)
+            low, factor = np.asarray(self.data_min, dtype=np.float64), 2.0 / span
+            scaled = np.empty(X.shape, dtype=np.float32)
+            rows = max(1, _FLOAT64_BLOCK // max(1, int(np.prod(X.shape[1:]))))
+            for start in range(0, len(X), rows):
+                block = X[start : start + rows].astype(np.float64)
+                scaled[start : start + rows] = (block - low) * factor - 1.0
         return scaled.reshape((len(X), *self.network_shape(network)))
 
     def unscale(self, G):
-        """Generated data ``G`` in [-1, 1] mapped back to the training range and shape."""
+        """Generated data ``G`` in [-1, 1] mapped back to the training range and shape.
+
+        Values a linear output layer puts beyond the float32 range are clipped to it.
+        """
         out = (G.astype(np.float64) + 1.0) / 2.0 * self._span() + self.data_min
         if self.kind == IMAGE:
             out = out.reshape((len(G), *self.image_shape))
             if self.input_ndim == 3:
                 out = out[..., 0]
-        return out.astype(np.float32)
+        return np.clip(out, -_FLOAT32_MAX, _FLOAT32_MAX).astype(np.float32)
 
     def to_attributes(self):
         """The estimator attributes that store this layout in pickles and saved folders."""

@@ -10,28 +10,46 @@ so an estimator's ``__getstate__`` swaps each model for the bytes of its native 
 archive and ``__setstate__`` swaps them back, the approach scikeras takes.  Only Keras's
 public saving API is used: it wants a file name, so the bytes go through a temporary file.
 
-Parameters are written as JSON by :func:`params_to_json`, which also knows how to encode a
-NumPy ``RandomState`` / ``Generator`` passed as ``random_state``, so that a saved estimator
-can be loaded without unpickling anything.  A fitted built-in feature map is written as JSON
-plus arrays for the ``.npz`` file (:func:`feature_map_to_json`); a ``feature_map`` parameter
-that is a user object (function, Keras model, transformer) is replaced by a marker
-(:func:`feature_map_param_to_json`) and comes back as an
-:class:`~gan_estimators.quality.features.UnsavedFeatureMap`.
+Parameters and feature maps are written as JSON by :mod:`.encoding`; a saved folder is written
+through :mod:`.folder` (staged beside the destination, renamed into place, listed in a
+manifest) and read back through the checks of :mod:`.document`, so that ``load`` refuses,
+with a :class:`~gan_estimators.gan.errors.ModelFolderError` naming the file, a folder that is
+incomplete, altered or assembled from two models.
 """
 
 import json
 import os
+import re
 import tempfile
 import warnings
 
 import keras
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from gan_estimators.gan._config import DEFAULTS
+from gan_estimators.gan.document import check_document, read_arrays
+from gan_estimators.gan.encoding import (
+    describe_object,
+    feature_map_from_json,
+    feature_map_param_from_json,
+    feature_map_param_to_json,
+    feature_map_to_json,
+    feature_map_was_saved,
+    params_from_json,
+    params_to_json,
+)
+from gan_estimators.gan.errors import ModelFolderError
+from gan_estimators.gan.folder import (
+    MANIFEST,
+    read_json,
+    staged_folder,
+    verify_manifest,
+    write_manifest,
+)
 from gan_estimators.gan.layout import LAYOUT_ATTRIBUTE, DataLayout
 from gan_estimators.quality.diagnostics import DiagnosticsReport
-from gan_estimators.quality.features import _STORABLE_MAPS, FeatureMap, UnsavedFeatureMap
 
 #: The Keras models of a fitted estimator, with their file in a saved folder; pickles hold
 #: the bytes of each model's ``.keras`` archive.  ``generator_ema_`` exists only with an
@@ -65,9 +83,14 @@ FORMAT = "gan_estimators.WGANEstimator"
 #: arrays in arrays.npz) and diagnostics_; a feature_map parameter save() cannot store is a
 #: marker.  3: generator_ema.keras holds the averaged generator when ema_decay is set.
 #: 4: critic_width (older folders: 1.0).  5: upsampling (older folders: "nearest").
-#: Folders of every older version load.
-VERSION = 5
+#: 6: manifest.json lists every file with its size and SHA-256, and load verifies it; the
+#: folder is written beside its destination and renamed into place.
+#: Folders of every older version load (without a manifest to verify).
+VERSION = 6
+#: The first format whose folders carry a manifest.
+_MANIFEST_VERSION = 6
 _FEATURE_MAP_PREFIX = "feature_map__"
+_OPTIMIZER_ARRAY = re.compile(r"optimizer_(?P<network>generator|critic)_(?P<index>0|[1-9][0-9]*)")
 #: Structural parameters added after the first release, with the value that folders and
 #: pickles from before each one's time implied: critics as wide as their generator (before
 #: format 4) and nearest-neighbour upsampling (before format 5).
@@ -90,146 +113,6 @@ def model_from_bytes(data):
         with open(path, "wb") as handle:
             handle.write(data)
         return keras.saving.load_model(path, compile=False)
-
-
-def _encode_value(name, value):
-    if isinstance(value, np.random.RandomState):
-        kind, keys, pos, has_gauss, cached = value.get_state()
-        return {
-            "__numpy_random__": "RandomState",
-            "state": [kind, keys.tolist(), int(pos), int(has_gauss), float(cached)],
-        }
-    if isinstance(value, np.random.Generator):
-        return {"__numpy_random__": "Generator", "state": value.bit_generator.state}
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    raise TypeError(
-        f"save() stores parameters as JSON, but {name}={value!r} is not JSON-serialisable; "
-        "use pickle or joblib.dump for this estimator instead."
-    )
-
-
-def _decode_value(value):
-    if isinstance(value, dict) and "__numpy_random__" in value:
-        if value["__numpy_random__"] == "RandomState":
-            kind, keys, pos, has_gauss, cached = value["state"]
-            state = np.random.RandomState()
-            state.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-            return state
-        bit_state = value["state"]
-        bit_generator = getattr(np.random, bit_state["bit_generator"])()
-        bit_generator.state = bit_state
-        return np.random.Generator(bit_generator)
-    return value
-
-
-def params_to_json(params):
-    """JSON-ready copy of ``get_params(deep=False)``; TypeError for what JSON cannot hold."""
-    return {name: _encode_value(name, value) for name, value in params.items()}
-
-
-def params_from_json(encoded):
-    """Inverse of :func:`params_to_json`."""
-    return {name: _decode_value(value) for name, value in encoded.items()}
-
-
-# ---------------------------------------------------------------- feature maps
-
-_NOT_SAVED = "__not_saved__"
-_FEATURE_MAP = "__feature_map__"
-
-
-def describe_object(value):
-    """Short human description of a parameter value, for warnings and error messages."""
-    if isinstance(value, UnsavedFeatureMap):
-        return value.description
-    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-    if callable(value) and name is not None and not isinstance(value, type):
-        module = getattr(value, "__module__", None)
-        return f"function {module}.{name}" if module else f"function {name}"
-    if hasattr(value, "layers") and hasattr(value, "get_weights"):
-        return f"Keras model {getattr(value, 'name', '')!r}"
-    text = repr(value)
-    return text if len(text) <= 120 else text[:117] + "..."
-
-
-def feature_map_param_to_json(value):
-    """Encode a ``feature_map`` parameter for ``estimator.json``.
-
-    Returns
-    -------
-    encoded : JSON-able
-        The value itself (a name or None), ``{"__feature_map__": class, "params": ...}`` for
-        a built-in map instance, or ``{"__not_saved__": description}`` for anything else.
-    not_saved : str or None
-        The description when the parameter could not be stored, else None.
-    """
-    if value is None or isinstance(value, str):
-        return value, None
-    if type(value) is _STORABLE_MAPS.get(type(value).__name__):
-        try:
-            params = params_to_json(value.get_params(deep=False))
-        except TypeError:
-            pass
-        else:
-            return {_FEATURE_MAP: type(value).__name__, "params": params}, None
-    description = describe_object(value)
-    return {_NOT_SAVED: description}, description
-
-
-def feature_map_param_from_json(encoded):
-    """Inverse of :func:`feature_map_param_to_json` (a marker gives an UnsavedFeatureMap)."""
-    if isinstance(encoded, dict) and _FEATURE_MAP in encoded:
-        return _STORABLE_MAPS[encoded[_FEATURE_MAP]](**params_from_json(encoded["params"]))
-    if isinstance(encoded, dict) and _NOT_SAVED in encoded:
-        return UnsavedFeatureMap(encoded[_NOT_SAVED])
-    return encoded
-
-
-def feature_map_was_saved(encoded):
-    """False when ``estimator.json`` holds the not-saved marker for ``feature_map``."""
-    return not (isinstance(encoded, dict) and _NOT_SAVED in encoded)
-
-
-def feature_map_to_json(mapping, prefix):
-    """Split a fitted feature map into a JSON document and ``.npz`` arrays.
-
-    Returns
-    -------
-    (document, arrays) or None
-        None when the map cannot be stored without pickle (an adapter of a user object).
-        Array names in ``arrays`` start with ``prefix``; ``document["arrays"]`` lists them
-        without it.
-    """
-    try:
-        state = mapping.get_state()
-        params = params_to_json(state["params"])
-        json.dumps(state["attributes"])
-    except (AttributeError, TypeError, ValueError):
-        return None
-    document = {
-        "class": state["class"],
-        "version": state["version"],
-        "params": params,
-        "attributes": state["attributes"],
-        "arrays": sorted(state["arrays"]),
-    }
-    arrays = {prefix + name: value for name, value in state["arrays"].items()}
-    return document, arrays
-
-
-def feature_map_from_json(document, arrays, prefix):
-    """Inverse of :func:`feature_map_to_json`; ``arrays`` is the opened ``.npz`` file."""
-    state = {
-        "class": document["class"],
-        "version": document["version"],
-        "params": params_from_json(document["params"]),
-        "attributes": document["attributes"],
-        "arrays": {name: arrays[prefix + name] for name in document["arrays"]},
-    }
-    return FeatureMap.from_state(state)
 
 
 # ---------------------------------------------------------------- estimators
@@ -322,8 +205,11 @@ def _fitted_document(estimator):
     return fitted
 
 
-def save(estimator, path):
-    """Write the fitted ``estimator`` to the folder ``path``; see ``WGANEstimator.save``."""
+def _saved_contents(estimator):
+    """The ``estimator.json`` document and the ``arrays.npz`` arrays of ``estimator``.
+
+    Raises a TypeError, before anything is written, for a parameter JSON cannot hold.
+    """
     raw_params = estimator.get_params(deep=False)
     feature_map_param, not_saved = feature_map_param_to_json(raw_params.pop("feature_map"))
     params = params_to_json(raw_params)
@@ -341,9 +227,8 @@ def save(estimator, path):
             f"{type(estimator).__name__}.load(path, feature_map=<the same object>). Use pickle "
             "or joblib to keep it.",
             UserWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-    os.makedirs(path, exist_ok=True)
     diagnostics = getattr(estimator, "diagnostics_", None)
     document = {
         "format": FORMAT,
@@ -355,11 +240,6 @@ def save(estimator, path):
         "feature_map_": None if feature_map_state is None else feature_map_state[0],
         "diagnostics_": None if diagnostics is None else diagnostics.to_dict(),
     }
-    with open(os.path.join(path, "estimator.json"), "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=1)
-    for name, filename in MODELS.items():
-        if getattr(estimator, name, None) is not None:
-            keras.saving.save_model(getattr(estimator, name), os.path.join(path, filename))
     layout = getattr(estimator, LAYOUT)
     arrays = {"data_min_": np.asarray(layout.data_min), "data_max_": np.asarray(layout.data_max)}
     for network, values in (optimizer_states(estimator) or {}).items():
@@ -367,31 +247,65 @@ def save(estimator, path):
             arrays[f"optimizer_{network}_{i}"] = value
     if feature_map_state is not None:
         arrays.update(feature_map_state[1])
-    np.savez(os.path.join(path, "arrays.npz"), **arrays)
+    return document, arrays
 
 
-def _read_document(cls, path):
-    with open(os.path.join(path, "estimator.json"), encoding="utf-8") as handle:
-        document = json.load(handle)
-    if document.get("format") != FORMAT:
-        raise ValueError(f"{path} does not hold a saved {cls.__name__}.")
-    version = int(document.get("version", 1))
+def save(estimator, path, *, overwrite=False):
+    """Write the fitted ``estimator`` to the folder ``path``; see ``WGANEstimator.save``."""
+    document, arrays = _saved_contents(estimator)
+    with staged_folder(path, overwrite=overwrite) as staging:
+        with open(os.path.join(staging, "estimator.json"), "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=1)
+        for name, filename in MODELS.items():
+            if getattr(estimator, name, None) is not None:
+                keras.saving.save_model(getattr(estimator, name), os.path.join(staging, filename))
+        np.savez(os.path.join(staging, "arrays.npz"), **arrays)
+        write_manifest(staging, FORMAT, VERSION)
+
+
+def _read_document(cls, folder):
+    """The checked ``estimator.json`` of ``folder`` and its format version.
+
+    A folder of the current format must match its manifest; older folders have none.
+    """
+    if not os.path.isdir(folder):
+        problem = "not a folder" if os.path.exists(folder) else "no such folder"
+        raise ModelFolderError(folder, problem)
+    path = os.path.join(folder, "estimator.json")
+    document = read_json(path)
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFolderError(folder, f"does not hold a saved {cls.__name__}")
+    version = document.get("version", 1)
+    if type(version) is not int or version < 1:
+        raise ModelFolderError(path, f"version must be a positive integer; got {version!r}")
     if version > VERSION:
-        raise ValueError(
-            f"{path} was saved in format version {version}, newer than this "
-            f"gan_estimators understands ({VERSION}); upgrade gan_estimators."
+        raise ModelFolderError(
+            folder,
+            f"was saved in format version {version}, newer than this gan_estimators "
+            f"understands ({VERSION}); upgrade gan_estimators",
         )
+    if version >= _MANIFEST_VERSION or os.path.exists(os.path.join(folder, MANIFEST)):
+        verify_manifest(folder)
+    check_document(document, path)
     return document, version
 
 
-def _params(document, path, feature_map):
+def _params(cls, document, path, feature_map):
+    """The checked constructor parameters stored in ``document`` (read from ``path``)."""
     encoded = dict(document["params"])
     encoded_feature_map = encoded.pop("feature_map", DEFAULTS["feature_map"])
     # Folders of format 2 and older come from fits without a weight average.
     encoded.setdefault("ema_decay", None)
-    params = params_from_json(with_legacy_structure(encoded))
+    unknown = sorted(set(encoded) - set(cls._get_param_names()))
+    if unknown:
+        raise ModelFolderError(path, f"params holds unknown parameters {unknown}")
+    try:
+        params = params_from_json(with_legacy_structure(encoded))
+        stored_feature_map = feature_map_param_from_json(encoded_feature_map)
+    except (TypeError, ValueError) as exc:
+        raise ModelFolderError(path, f"params: {exc}") from None
     if feature_map is None:
-        params["feature_map"] = feature_map_param_from_json(encoded_feature_map)
+        params["feature_map"] = stored_feature_map
     elif feature_map_was_saved(encoded_feature_map):
         raise ValueError(
             f"feature_map was given, but {path} stores the estimator's feature map "
@@ -402,53 +316,124 @@ def _params(document, path, feature_map):
     return params
 
 
-def _optimizer_arrays(arrays, network):
-    keys = [k for k in arrays.files if k.startswith(f"optimizer_{network}_")]
-    return [arrays[k] for k in sorted(keys, key=lambda k: int(k.rsplit("_", 1)[1]))]
+def _optimizer_arrays(arrays, path):
+    """The optimizer states by network from the arrays of ``arrays.npz`` (at ``path``)."""
+    indexed = {network: {} for network in OPTIMIZERS}
+    for name in arrays:
+        match = _OPTIMIZER_ARRAY.fullmatch(name)
+        if match:
+            indexed[match["network"]][int(match["index"])] = arrays[name]
+        elif name not in ("data_min_", "data_max_") and not name.startswith(_FEATURE_MAP_PREFIX):
+            raise ModelFolderError(path, f"holds an array {name!r} that save() never writes")
+    for network, values in indexed.items():
+        if sorted(values) != list(range(len(values))):
+            raise ModelFolderError(path, f"the {network} optimizer's arrays are not numbered 0..n")
+    return {network: [values[i] for i in range(len(values))] for network, values in indexed.items()}
 
 
-def load(cls, path, *, feature_map=None):
-    """Read an estimator of class ``cls`` from the folder ``path``; see ``WGANEstimator.load``."""
-    document, version = _read_document(cls, path)
-    estimator = cls(**_params(document, path, feature_map))
+def _load_network(path):
+    if not os.path.isfile(path):
+        raise ModelFolderError(path, "missing")
+    try:
+        # safe_mode (Keras's default) refuses archives that would deserialise code.
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # Keras raises many kinds for a damaged or foreign archive
+        raise ModelFolderError(path, f"not a readable Keras model ({exc})") from exc
+
+
+def _check_networks(estimator, folder):
+    """Check that the loaded networks fit the parameters and the data layout."""
+    sample_shape = tuple(getattr(estimator, LAYOUT).network_shape(estimator.network_))
+    latent = (None, int(estimator.latent_dim))
+    expected = {
+        "generator_": (latent, (None, *sample_shape)),
+        "generator_ema_": (latent, (None, *sample_shape)),
+        "critic_": ((None, *sample_shape), (None, 1)),
+    }
+    for name, (inputs, outputs) in expected.items():
+        model = getattr(estimator, name, None)
+        if model is None:
+            continue
+        actual = (tuple(model.input_shape), tuple(model.output_shape))
+        if actual != (inputs, outputs):
+            raise ModelFolderError(
+                os.path.join(folder, MODELS[name]),
+                f"maps inputs of shape {actual[0][1:]} to {actual[1][1:]}, but the saved "
+                f"parameters and data need {inputs[1:]} to {outputs[1:]}",
+            )
+    average = getattr(estimator, "generator_ema_", None)
+    if average is not None and [w.shape for w in average.weights] != [
+        w.shape for w in estimator.generator_.weights
+    ]:
+        raise ModelFolderError(
+            os.path.join(folder, MODELS["generator_ema_"]),
+            f"does not have the weights of {MODELS['generator_']}",
+        )
+
+
+def _restore_state(estimator, document, arrays, folder):
+    """Set the fitted attributes the JSON ``document`` and ``arrays`` hold."""
+    path = os.path.join(folder, "estimator.json")
     fitted = document["fitted"]
     for key, name in FITTED_VALUES.items():
         # Folders without an optimizer key restore the optimizers the parameters name.
         if key in fitted:
             setattr(estimator, name, fitted[key])
     estimator._structure_ = with_legacy_structure(fitted["structure"])
-    if "optimizer_key" in fitted:
+    if fitted.get("optimizer_key") is not None:
         estimator._optimizer_key_ = tuple(fitted["optimizer_key"])
     if "n_features_in_" in fitted:
         estimator.n_features_in_ = fitted["n_features_in_"]
-    if "feature_names_in_" in fitted:
+    if fitted.get("feature_names_in_") is not None:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
     estimator.history_ = document["history_"]
-    if document.get("diagnostics_") is not None:
-        estimator.diagnostics_ = DiagnosticsReport.from_dict(document["diagnostics_"])
-    with np.load(os.path.join(path, "arrays.npz"), allow_pickle=False) as arrays:
-        data_min, data_max = arrays["data_min_"], arrays["data_max_"]
-        if fitted["layout"] == "image":
-            data_min, data_max = float(data_min), float(data_max)
-        image_shape = fitted.get("image_shape_")
-        layout = DataLayout(
-            fitted["layout"],
-            int(fitted["input_ndim"]),
-            data_min,
-            data_max,
-            None if image_shape is None else tuple(image_shape),
-        )
-        setattr(estimator, LAYOUT, layout)
-        states = {network: _optimizer_arrays(arrays, network) for network in OPTIMIZERS}
+    image_shape = fitted.get("image_shape_")
+    data_min, data_max = arrays["data_min_"], arrays["data_max_"]
+    if fitted["layout"] == "image":
+        data_min, data_max = float(data_min), float(data_max)
+    layout = DataLayout(
+        fitted["layout"],
+        fitted["input_ndim"],
+        data_min.astype(np.float64) if isinstance(data_min, np.ndarray) else data_min,
+        data_max.astype(np.float64) if isinstance(data_max, np.ndarray) else data_max,
+        None if image_shape is None else tuple(image_shape),
+    )
+    setattr(estimator, LAYOUT, layout)
+    try:
+        if document.get("diagnostics_") is not None:
+            estimator.diagnostics_ = DiagnosticsReport.from_dict(document["diagnostics_"])
         if document.get("feature_map_") is not None:
             estimator.feature_map_ = feature_map_from_json(
                 document["feature_map_"], arrays, _FEATURE_MAP_PREFIX
             )
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise ModelFolderError(path, f"sample-quality state cannot be restored ({exc!r})") from exc
+
+
+def load(cls, path, *, feature_map=None):
+    """Read an estimator of class ``cls`` from the folder ``path``; see ``WGANEstimator.load``."""
+    folder = os.fspath(path)
+    document, version = _read_document(cls, folder)
+    json_path = os.path.join(folder, "estimator.json")
+    estimator = cls(**_params(cls, document, json_path, feature_map))
+    try:
+        estimator._validate_params()
+    except InvalidParameterError as exc:
+        raise ModelFolderError(json_path, f"params: {exc}") from None
+    arrays_path = os.path.join(folder, "arrays.npz")
+    arrays = read_arrays(arrays_path, document["fitted"])
+    _restore_state(estimator, document, arrays, folder)
     for name, filename in MODELS.items():
-        model_path = os.path.join(path, filename)
+        model_path = os.path.join(folder, filename)
         if name != "generator_ema_" or os.path.exists(model_path):
-            setattr(estimator, name, keras.saving.load_model(model_path, compile=False))
-    estimator._restore_optimizers(states)
+            setattr(estimator, name, _load_network(model_path))
+    _check_networks(estimator, folder)
+    try:
+        estimator._restore_optimizers(_optimizer_arrays(arrays, arrays_path))
+    except ValueError as exc:
+        if isinstance(exc, ModelFolderError):
+            raise
+        raise ModelFolderError(arrays_path, str(exc)) from None
     if version < 2:
         warnings.warn(
             f"{path} was saved by an older gan_estimators (format version {version}) that "
@@ -491,15 +476,22 @@ class PersistenceMixin:
         if optimizer_states is not None:
             self._restore_optimizers(optimizer_states)
 
-    def save(self, path):
+    def save(self, path, *, overwrite=False):
         """Save the fitted estimator to the folder ``path`` (created if needed).
 
-        The folder holds ``generator.keras``, ``critic.keras`` and, with ``ema_decay`` set,
-        ``generator_ema.keras`` (Keras's native format),
-        ``estimator.json`` (parameters, fitted attributes, ``history_``, ``diagnostics_`` and
-        the fitted feature map's parameters) and ``arrays.npz`` (data range, optimizer states
-        and the feature map's arrays) -- nothing that needs unpickling.  A loaded estimator
-        scores exactly as this one does.
+        The folder holds ``generator.keras``, ``critic.keras`` and, when the estimator has
+        a weight average, ``generator_ema.keras`` (Keras's native format), ``estimator.json``
+        (parameters, fitted attributes, ``history_``, ``diagnostics_`` and the fitted feature
+        map's parameters), ``arrays.npz`` (data range, optimizer states and the feature map's
+        arrays) and ``manifest.json`` (the size and SHA-256 of every other file) -- nothing
+        that needs unpickling.  A loaded estimator scores exactly as this one does.
+
+        The files are written to a new folder beside ``path``, which is then renamed to
+        ``path``: an interrupted save leaves ``path`` as it was, and a saved model already
+        at ``path`` is replaced as a whole (no file of it survives).  Where ``path`` also
+        holds other files, or its parent folder is not writable, the model's files are
+        written into ``path`` instead and the other files are kept; ``load`` refuses the
+        folder until the manifest, written last, completes it.
 
         A ``feature_map`` that is a user object -- a function, a Keras model, a scikit-learn
         transformer or a custom :class:`~gan_estimators.quality.features.FeatureMap` -- cannot be
@@ -510,13 +502,19 @@ class PersistenceMixin:
         Parameters
         ----------
         path : str or os.PathLike
-            Destination folder.
+            Destination folder: missing, empty, or holding a saved model.
+        overwrite : bool, default=False
+            Whether a non-empty folder that holds no saved model may receive the model's
+            files (its other files are kept).
 
         Raises
         ------
         TypeError
-            If another parameter cannot be written as JSON; pickle or joblib can store such
-            estimators.
+            If another parameter cannot be written as JSON (nothing is written); pickle or
+            joblib can store such estimators.
+        ModelFolderError
+            A ``ValueError`` naming ``path``: it is a file, cannot be created or written, or
+            is a non-empty folder without a saved model and ``overwrite`` is False.
 
         Warns
         -----
@@ -524,7 +522,7 @@ class PersistenceMixin:
             When ``feature_map`` (and so ``feature_map_``) is not stored.
         """
         check_is_fitted(self)
-        save(self, path)
+        save(self, path, overwrite=overwrite)
 
     @classmethod
     def load(cls, path, *, feature_map=None):
@@ -561,9 +559,14 @@ class PersistenceMixin:
 
         Raises
         ------
+        ModelFolderError
+            A ``ValueError`` naming the file at fault: ``path`` holds no saved estimator or
+            one of a newer format; a file is missing, not listed in the manifest, truncated
+            or altered; a JSON value, an array or a network does not fit the others (an
+            invalid parameter, a non-finite data range, a network of another shape, optimizer
+            states that do not fit the optimizers).  Folders written before format 6 have no
+            manifest, so only the checks of their contents apply.
         ValueError
-            If ``path`` holds no saved estimator, a newer format, ``feature_map`` is
-            given although the folder stores one, or the optimizer states do not fit the
-            optimizers.
+            ``feature_map`` is given although the folder stores one.
         """
         return load(cls, path, feature_map=feature_map)

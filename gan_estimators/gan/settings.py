@@ -10,11 +10,12 @@ depends on, compared by :func:`check_structure` when training continues.
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from gan_estimators.gan._config import STRUCTURAL_PARAMS
+from gan_estimators.gan.encoding import params_to_json
 from gan_estimators.gan.layout import IMAGE
 from gan_estimators.gan.losses import LossStrategy, make_loss
-from gan_estimators.gan.persistence import params_to_json
 
 #: Label noise η that ``label_noise=True`` stands for.
 DEFAULT_LABEL_NOISE = 0.2
@@ -52,17 +53,20 @@ def resolve_settings(params, kind):
 
     Raises
     ------
-    ValueError
-        If no budget is set, ``network="conv"`` meets tabular data, or a BatchNorm critic
-        meets a gradient penalty.
+    InvalidParameterError
+        scikit-learn's error of invalid parameters (a ValueError), raised before any
+        training: no budget is set, ``network="conv"`` meets tabular data, or a BatchNorm
+        critic meets a gradient penalty.
     """
     if params["n_steps"] is None and params["epochs"] is None and params["max_time"] is None:
-        raise ValueError("At least one of n_steps, epochs and max_time must be set; all are None.")
+        raise InvalidParameterError(
+            "At least one of n_steps, epochs and max_time must be set; all are None."
+        )
     network = params["network"]
     if network == "auto":
         network = "conv" if kind == IMAGE else "mlp"
     if network == "conv" and kind != IMAGE:
-        raise ValueError(
+        raise InvalidParameterError(
             "network='conv' needs images, X of shape (n_samples, height, width) or "
             "(n_samples, height, width, channels); got 2-D X. Use network='mlp' or "
             "'auto' for tabular data."
@@ -83,7 +87,7 @@ def resolve_settings(params, kind):
         else:
             norm = "layer" if loss.uses_gradient_penalty else "batch"
     if norm == "batch" and loss.uses_gradient_penalty:
-        raise ValueError(
+        raise InvalidParameterError(
             f"critic_norm='batch' cannot be used with loss={params['loss']!r}: BatchNorm "
             "couples the samples of a batch, which breaks the per-sample gradient penalty. "
             "Use critic_norm='layer', 'none' or 'auto'."
@@ -110,13 +114,13 @@ def network_structure(params, settings):
     return structure
 
 
-def check_structure(built, requested):
+def check_structure(built, requested, remedy):
     """Raise a ValueError naming what differs when the ``requested`` network structure is
-    not the one the networks were ``built`` with (training cannot continue)."""
+    not the one the networks were ``built`` with (training cannot continue); ``remedy``
+    ends the message."""
     if requested != built:
         changed = sorted(k for k, v in requested.items() if built.get(k) != v)
         raise ValueError(
             f"Cannot continue training: {', '.join(changed)} changed the network "
-            "architecture since the networks were built. Set warm_start=False (or "
-            "call fit on a clone) to train new networks."
+            f"architecture since the networks were built; {remedy}."
         )

@@ -28,6 +28,7 @@ candidate, is faster; results are bit-identical either way.
 import contextlib
 import functools
 import math
+import re
 import time
 from dataclasses import dataclass
 
@@ -40,6 +41,7 @@ try:  # Private API: the per-thread options TensorFlow sends with every function
 except ImportError:  # pragma: no cover - a TensorFlow without it runs with its defaults
     _eager_context = None
 
+from gan_estimators.gan.errors import NetworkTooLargeError
 from gan_estimators.gan.losses import LossStrategy
 from gan_estimators.gan.networks import clip_targets
 from gan_estimators.quality.history import STEP_KEYS
@@ -352,6 +354,26 @@ class GANTrainer:
             self._call_options = lean_call_options() or False
         with _call_options(self._call_options or None):
             return function(*args)
+
+
+@contextlib.contextmanager
+def memory_guard(params, batch_size):
+    """Raise a :class:`NetworkTooLargeError` saying what was asked where TensorFlow runs out
+    of memory while building (``batch_size`` None) or training networks of ``params``."""
+    try:
+        yield
+    except tf.errors.ResourceExhaustedError as exc:
+        tensor = re.search(r"shape ?\[[0-9, ]*\]", exc.message or "")
+        asked = ", ".join(
+            f"{name}={params[name]!r}"
+            for name in ("network", "n_filters", "critic_width", "latent_dim")
+        )
+        batch = "" if batch_size is None else f" trained with batch_size={batch_size}"
+        raise NetworkTooLargeError(
+            f"Not enough memory for the networks of {asked}{batch}"
+            + (f" (a tensor of {tensor.group(0)} did not fit)" if tensor else "")
+            + ". Use a smaller n_filters, critic_width or batch_size."
+        ) from None
 
 
 def iteration_budget(n_samples, batch_size, n_critic, *, n_steps, epochs):

@@ -1,4 +1,4 @@
-"""Validation of training data for generative estimators.
+"""Validation of training data for generative estimators, and of ``sample``'s arguments.
 
 Tabular input (2-D, numpy or pandas) goes through scikit-learn's ``validate_data`` so that
 ``n_features_in_`` / ``feature_names_in_`` and their consistency checks behave exactly as in
@@ -7,6 +7,8 @@ go through ``check_array(allow_nd=True)``.  Both reject sparse, complex, non-num
 NaN / infinite, empty and single-sample input with a ``ValueError`` or ``TypeError`` that
 names ``X``.
 """
+
+from numbers import Integral
 
 import numpy as np
 from scipy import sparse
@@ -49,6 +51,13 @@ def validate_training_data(estimator, X, *, reset):
     X : ndarray of float32
         The validated data.
     """
+    # scikit-learn's quick finiteness test sums X: data near the float32 limits overflows that
+    # sum (then checked value by value) and would warn about it.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _validated(estimator, X, reset)
+
+
+def _validated(estimator, X, reset):
     ndim = _ndim(X)
     if ndim in (3, 4):
         X = check_array(
@@ -79,3 +88,26 @@ def validate_training_data(estimator, X, *, reset):
         ensure_min_samples=MIN_SAMPLES,
         ensure_all_finite=True,
     )
+
+
+def check_sample_arguments(n, random_state):
+    """Raise a ValueError naming the argument unless ``sample(n, random_state)`` can run.
+
+    ``n`` must be a non-negative integer; ``random_state`` None, an integer seed in
+    [0, 2**32 - 1], a ``RandomState`` or a ``Generator``.
+    """
+    if isinstance(n, bool | np.bool_) or not isinstance(n, Integral) or n < 0:
+        raise ValueError(f"n must be a non-negative integer; got {n!r}.")
+    if random_state is None or isinstance(
+        random_state, np.random.RandomState | np.random.Generator
+    ):
+        return
+    if (
+        isinstance(random_state, bool | np.bool_)
+        or not isinstance(random_state, Integral)
+        or not 0 <= random_state < 2**32
+    ):
+        raise ValueError(
+            "random_state must be None, an integer in [0, 2**32 - 1], a RandomState or a "
+            f"Generator; got {random_state!r}."
+        )

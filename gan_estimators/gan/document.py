@@ -1,0 +1,167 @@
+"""Checks of what a saved folder's ``estimator.json`` and ``arrays.npz`` hold.
+
+``load`` reads a folder that may have been edited, truncated or assembled from two models.
+:func:`check_document` checks the JSON document's keys and value types and
+:func:`read_arrays` the arrays' presence, shapes and finiteness, each raising a
+:class:`~gan_estimators.gan.errors.ModelFolderError` that names the file and the value at
+fault.  The parameters themselves are checked by the estimator's own constraints, and the
+networks against the stored structure, in :mod:`.persistence`.
+
+This module imports neither TensorFlow nor Keras.
+"""
+
+import zipfile
+from numbers import Real
+
+import numpy as np
+
+from gan_estimators.gan.errors import ModelFolderError
+from gan_estimators.gan.layout import IMAGE, TABULAR
+
+#: Network kinds a fit records in ``network_``.
+_NETWORK_KINDS = ("conv", "mlp")
+
+
+def _is_int(value, low=0):
+    return type(value) is int and value >= low
+
+
+def _is_number(value):
+    return value is None or (isinstance(value, Real) and not isinstance(value, bool))
+
+
+def _require(condition, path, what):
+    if not condition:
+        raise ModelFolderError(path, what)
+
+
+def _check_fitted(fitted, path):
+    _require(isinstance(fitted, dict), path, "'fitted' must be a JSON object")
+    for key in ("n_steps_", "network_", "batch_size_", "seed", "structure", "layout"):
+        _require(key in fitted, path, f"'fitted' lacks {key!r}")
+    checks = {
+        "n_steps_": (_is_int(fitted["n_steps_"]), "an integer >= 0"),
+        "network_": (fitted["network_"] in _NETWORK_KINDS, f"one of {_NETWORK_KINDS}"),
+        "batch_size_": (_is_int(fitted["batch_size_"], 1), "an integer >= 1"),
+        "seed": (_is_int(fitted["seed"]), "an integer >= 0"),
+        "structure": (isinstance(fitted["structure"], dict), "a JSON object"),
+        "layout": (fitted["layout"] in (IMAGE, TABULAR), f"{IMAGE!r} or {TABULAR!r}"),
+    }
+    for key, (valid, expected) in checks.items():
+        _require(valid, path, f"fitted {key} must be {expected}; got {fitted[key]!r}")
+    key = fitted.get("optimizer_key")
+    _require(
+        key is None
+        or (
+            isinstance(key, list)
+            and len(key) == 3
+            and isinstance(key[0], str)
+            and all(_is_number(v) and v is not None for v in key[1:])
+        ),
+        path,
+        f"fitted optimizer_key must be [name, beta_1, beta_2]; got {key!r}",
+    )
+    if fitted["layout"] == IMAGE:
+        shape = fitted.get("image_shape_")
+        _require(
+            isinstance(shape, list) and len(shape) == 3 and all(_is_int(s, 1) for s in shape),
+            path,
+            f"fitted image_shape_ must be [height, width, channels]; got {shape!r}",
+        )
+        expected_ndims = (3, 4) if shape[2] == 1 else (4,)
+    else:
+        n_features = fitted.get("n_features_in_")
+        _require(
+            _is_int(n_features, 1), path, f"fitted n_features_in_ must be >= 1; got {n_features!r}"
+        )
+        names = fitted.get("feature_names_in_")
+        _require(
+            names is None
+            or (
+                isinstance(names, list)
+                and len(names) == n_features
+                and all(isinstance(n, str) for n in names)
+            ),
+            path,
+            f"fitted feature_names_in_ must be {n_features} column names",
+        )
+        expected_ndims = (2,)
+    _require(
+        fitted.get("input_ndim") in expected_ndims,
+        path,
+        f"fitted input_ndim must be one of {expected_ndims} for this layout; "
+        f"got {fitted.get('input_ndim')!r}",
+    )
+
+
+def _check_history(history, path):
+    _require(isinstance(history, dict), path, "history_ must be a JSON object of lists")
+    lengths = set()
+    for key, values in history.items():
+        _require(
+            isinstance(values, list) and all(_is_number(v) for v in values),
+            path,
+            f"history_[{key!r}] must be a list of numbers",
+        )
+        lengths.add(len(values))
+    _require(len(lengths) <= 1, path, "the lists of history_ differ in length")
+
+
+def check_document(document, path):
+    """Check the keys and value types of a loaded ``estimator.json`` (read from ``path``).
+
+    The format and version are checked before, the parameters after (by the estimator's
+    constraints).
+
+    Raises
+    ------
+    ModelFolderError
+        Naming ``path`` and the first key that is missing or of the wrong type.
+    """
+    for key in ("params", "fitted", "history_"):
+        _require(key in document, path, f"lacks the key {key!r}")
+    _require(isinstance(document["params"], dict), path, "'params' must be a JSON object")
+    _check_fitted(document["fitted"], path)
+    _check_history(document["history_"], path)
+    for key in ("feature_map_", "diagnostics_"):
+        value = document.get(key)
+        _require(value is None or isinstance(value, dict), path, f"{key} must be a JSON object")
+
+
+def read_arrays(path, fitted):
+    """All arrays of a saved folder's ``arrays.npz`` (at ``path``), checked against ``fitted``.
+
+    ``data_min_`` and ``data_max_`` must be finite numbers, ordered, shaped ``()`` for images
+    and ``(n_features_in_,)`` for tables; every array must be numeric.
+
+    Returns
+    -------
+    dict of str to ndarray
+
+    Raises
+    ------
+    ModelFolderError
+        Naming ``path`` and what is wrong: not a readable ``.npz`` file, a missing or
+        non-numeric array, a wrong shape or a non-finite value.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except FileNotFoundError:
+        raise ModelFolderError(path, "missing") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        raise ModelFolderError(path, f"not a readable .npz file ({exc})") from None
+    for name, array in arrays.items():
+        _require(array.dtype.kind in "biuf", path, f"{name} holds {array.dtype}, not numbers")
+    shape = () if fitted["layout"] == IMAGE else (fitted["n_features_in_"],)
+    for name in ("data_min_", "data_max_"):
+        _require(name in arrays, path, f"lacks the array {name!r}")
+        array = arrays[name]
+        _require(array.shape == shape, path, f"{name} has shape {array.shape}, not {shape}")
+        _require(np.all(np.isfinite(array)), path, f"{name} holds NaN or infinite values")
+    _require(
+        np.all(arrays["data_min_"] <= arrays["data_max_"]),
+        path,
+        "data_min_ exceeds data_max_",
+    )
+    return arrays
