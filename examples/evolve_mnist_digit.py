@@ -1,12 +1,14 @@
 """Evolve a WGAN on MNIST digit 5 (or any class of MNIST / Fashion-MNIST).
 
-The script trains ``WGANEstimator`` with the package defaults, evolves the reference genes
-(base filter count, LeakyReLU slope, critic updates, learning rate) on top of those defaults
-with ``EvolutionarySearchCV`` -- as ``gan-estimators demo`` does, the learning rate searched
-around the default -- refits the best configuration with the same budget as the
-default model, and scores both against the class's images of the *test* split (never seen in
-training or in the search).  With ``--reference`` it runs the reference configuration's
-search instead: ``WGANEstimator.reference()`` and the whole ``reference_space()``.
+The script trains ``WGANEstimator`` with the package defaults for a time budget, evolves
+its hyperparameters with a multi-fidelity ``EvolutionarySearchCV`` over the space of
+``gan-estimators demo`` (the defaults in the first generation; each generation's new
+configurations train for ``--final-time / 3`` seconds, the best third again for
+``--final-time``), refits the best for ``--final-time`` seconds -- the budget it was scored
+at, and the default model's -- and scores both against the class's images of the *test* split
+(never seen in training or in the search).  With ``--reference`` it runs the reference
+configuration's search instead: ``WGANEstimator.reference()`` and the whole
+``reference_space()``.
 
 The IDX files are read from ``--data-home`` (its ``mnist/`` or ``fashion/`` sub-folder, or the
 folder itself), then from the other places ``gan_estimators.datasets.load_mnist`` knows::
@@ -14,10 +16,10 @@ folder itself), then from the other places ``gan_estimators.datasets.load_mnist`
     python examples/evolve_mnist_digit.py --data-home ../shared/data
     python examples/evolve_mnist_digit.py --data-home ~/data --kind fashion --digit 7 --png out.png
 
-28x28 images cost far more per step than the 8x8 digits of ``gan-estimators demo``: the
-defaults below give each candidate up to 150 steps or 2 minutes and each final model 600 steps,
-which adds up to tens of minutes on 2 cores.  Shrink ``--population``, ``--generations``,
-``--steps`` and ``--final-steps`` for a quicker look.
+28x28 images cost far more per step than the 8x8 digits of ``gan-estimators demo``: with
+the defaults below (60-s models, population 6, 3 generations, 2 candidates at a time) the
+search takes about 10 minutes on 2 cores.  Shrink ``--population``, ``--generations`` and
+``--final-time`` for a quicker look.
 """
 
 import argparse
@@ -26,7 +28,8 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import ShuffleSplit
 
-from gan_estimators import EvolutionarySearchCV, Real, WGANEstimator, reference_space
+from gan_estimators import EvolutionarySearchCV, WGANEstimator, reference_space
+from gan_estimators.cli.training import demo_param_space
 from gan_estimators.datasets import extract_class, load_mnist
 from gan_estimators.quality.metrics import frechet_distance
 
@@ -49,9 +52,9 @@ def main(argv=None):
     parser.add_argument("--max-train", type=int, default=2000, help="training images used")
     parser.add_argument("--population", type=int, default=6)
     parser.add_argument("--generations", type=int, default=3)
-    parser.add_argument("--steps", type=int, default=150, help="generator steps per candidate")
-    parser.add_argument("--candidate-time", type=float, default=120.0, help="seconds cap")
-    parser.add_argument("--final-steps", type=int, default=600)
+    parser.add_argument(
+        "--final-time", type=float, default=60.0, help="seconds of training of each final model"
+    )
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--random-state", type=int, default=0)
     parser.add_argument("--reference", action="store_true", help="the reference search")
@@ -67,21 +70,15 @@ def main(argv=None):
         train = train[np.sort(rng.choice(len(train), args.max_train, replace=False))]
     print(f"{args.kind} class {args.digit}: {len(train)} training, {len(test)} test images")
 
-    # Candidates get equal budgets in generator steps (reproducible), capped in seconds.
-    budget = {"n_steps": args.steps, "max_time": args.candidate_time}
-    space = reference_space()
+    # Every model trains for a time budget: equal compute, so the search finds what learns
+    # best per second.  The estimator's own configuration is in the first generation.
+    budget = {"n_steps": None, "max_time": args.final_time}
     if args.reference:
         estimator = WGANEstimator.reference(**budget, random_state=args.random_state)
+        space = reference_space()
     else:
         estimator = WGANEstimator(**budget, random_state=args.random_state)
-        if estimator.loss != "wgan":
-            # Only weight clipping reads clip_value: a gene that changes nothing would make
-            # the search retrain identical models.
-            space.pop("clip_value")
-        # The reference learning rates (1e-8 to 1e-4) suit RMSprop on a clipped critic; Adam
-        # learns next to nothing below 5e-5 in a search's budget.  Search around the default.
-        lr = estimator.learning_rate
-        space["learning_rate"] = Real(lr / 10, lr * 5, log=True)
+        space = demo_param_space(estimator, time_budget=True)
 
     search = EvolutionarySearchCV(
         estimator,
@@ -89,16 +86,19 @@ def main(argv=None):
         cv=ShuffleSplit(n_splits=1, test_size=0.25, random_state=args.random_state),
         population_size=args.population,
         generations=args.generations,
+        resource="max_time",  # multi-fidelity: min_resources is max_resources / 3
+        min_resources=args.final_time / 3,
+        factor=3,
         n_jobs=args.n_jobs,
-        refit=False,  # refitted below with the full budget
+        refit=False,  # refitted below, beside the defaults
         callbacks=print_generation,
         random_state=args.random_state,
     ).fit(train)
     print(f"best parameters: {search.best_params_} (CV score {search.best_score_:.2f})")
 
-    final = {"n_steps": args.final_steps, "max_time": None, "verbose": 1}
-    best = clone(search.estimator).set_params(**search.best_params_, **final).fit(train)
-    default = WGANEstimator(random_state=args.random_state, **final).fit(train)
+    # The best was scored at max_time=final_time (the top budget): refit it with that budget.
+    best = clone(search.estimator).set_params(**search.best_params_, verbose=1).fit(train)
+    default = clone(estimator).set_params(verbose=1).fit(train)
 
     # score() is -FD in the feature space fitted on the training images; compare it with
     # real images scored the same way (FD is biased in the sample size: equal sizes only).

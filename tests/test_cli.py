@@ -1,7 +1,9 @@
 """Tests of the ``gan-estimators`` command line: demo, fit / sample / search, user errors."""
 
 import argparse
+import contextlib
 import csv
+import io
 import json
 import os
 import subprocess
@@ -116,8 +118,11 @@ USAGE_ERRORS = [
     (["demo", "--class", "12"], "invalid choice"),
     (["demo", "--n-jobs", "0"], "number of jobs"),
     (["demo", "--space", "grid"], "invalid choice"),
-    (["demo", "--steps", "-3"], "positive integer"),
-    (["demo", "--candidate-time", "nan"], "positive number"),
+    (["demo", "--max-resources", "-3"], "positive number"),
+    (["demo", "--min-resources", "nan"], "positive number"),
+    (["demo", "--resource", "epochs"], "invalid choice"),
+    (["demo", "--factor", "1"], "at least 2"),
+    (["demo", "--steps", "100"], "unrecognized arguments"),
     (["demo", "--no-such-option"], "unrecognized arguments"),
     (["fit", "--data", "data.csv"], "unknown data source"),
     (["fit", "--loss", "wasserstein"], "invalid choice"),
@@ -152,6 +157,8 @@ USER_ERRORS = [
     (["fit", "--data", "digits", "--out", "{a_file}"], "not a folder"),
     (["demo", "--out", "{a_file}"], "not a folder"),
     (["demo", "--data", "fashion", "--data-home", "{folder}/nowhere"], "no such folder"),
+    (["demo", "--resource", "n_steps", "--min-resources", "2.5"], "whole number"),
+    (["demo", "--min-resources", "9", "--max-resources", "3"], "above --max-resources"),
     (["search", "--data", "{flat}"], "expected shape"),
     (["sample", "{folder}/missing", "--npy", "{folder}/s.npy"], "no such model folder"),
     (["sample", "{not_a_model}", "--npy", "{folder}/s.npy"], "not a saved model"),
@@ -204,15 +211,22 @@ def check_png(path, size):
 
 @pytest.fixture(scope="module")
 def quick_demo(tmp_path_factory):
-    """``demo --quick`` run in this process (progress output on)."""
+    """``demo --quick`` run in this process (progress output on): status, folder, output."""
     out = tmp_path_factory.mktemp("demo") / "gan-demo"
-    status = cli.main(["demo", "--quick", "--out", str(out)])
-    return status, out
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        status = cli.main(["demo", "--quick", "--out", str(out)])
+    return status, out, stdout.getvalue() + stderr.getvalue()
+
+
+def read_rows(path):
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
 
 
 @pytest.mark.slow
-def test_demo_quick_writes_every_file_it_names(quick_demo, capsys):
-    status, out = quick_demo
+def test_demo_quick_writes_every_file_it_names(quick_demo):
+    status, out, _ = quick_demo
     assert status == 0
     summary = json.loads((out / "summary.json").read_text())
     named = set(summary["files"]) | {"summary.json"}
@@ -231,46 +245,103 @@ def test_demo_quick_writes_every_file_it_names(quick_demo, capsys):
         facts = summary["files"][name]
         assert (facts["width"], facts["height"]) == size
 
-    # the JSON holds the best parameters, decoded from the demo's search space
-    space = cli.make_search().param_space
+    # the JSON holds the best parameters, decoded from the demo's search space, at the top budget
+    quick = cli.DEMO_BUDGETS["quick"]
+    fidelity = {key: quick[key] for key in ("resource", "min_resources", "max_resources")}
+    space = cli.make_search(**fidelity).param_space
     best = summary["best_params"]
     assert best == summary["search"]["best_params"]
-    assert set(best) == set(space)
-    assert {"n_filters", "alpha", "n_critic", "learning_rate"} <= set(best)
-    for name, value in best.items():
-        assert space[name].low <= value <= space[name].high
-    assert summary["best_model"]["params"]["n_filters"] == best["n_filters"]
+    assert set(best) == set(space) | {"max_time"}
+    assert {"n_filters", "alpha", "n_critic", "learning_rate", "batch_size"} <= set(best)
+    for name in space:
+        assert space[name].low <= best[name] <= space[name].high
+    assert best["max_time"] == quick["max_resources"]
+    # the evolved best replaces the defaults only if it beat them on every split
+    kept = summary["scores"]["best_is_default"]
+    model_params = summary["default_model" if kept else "best_model"]["params"]
+    assert summary["best_model"]["params"] == model_params
+    if not kept:
+        assert model_params["n_filters"] == best["n_filters"]
     for key in ("default_model", "best_model"):
         assert np.isfinite(summary["scores"][key])
         assert "diagnostics" in summary[key]
     assert summary["timings"]["total"] > 0
 
-    # cv_results.csv: one row per configuration, the best among them
-    with open(out / "cv_results.csv", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    # cv_results.csv: one row per configuration and budget, the best among the top budget's
+    rows = read_rows(out / "cv_results.csv")
     assert len(rows) == summary["search"]["n_candidates_evaluated"]
-    assert {"mean_test_score", "rank_test_score", "params", "generation"} <= set(rows[0])
-    ranked_first = [json.loads(row["params"]) for row in rows if row["rank_test_score"] == "1"]
-    assert best in ranked_first
+    assert {"mean_test_score", "rank_test_score", "params", "generation", "n_resources"} <= set(
+        rows[0]
+    )
+    top = [row for row in rows if float(row["n_resources"]) == best["max_time"]]
+    best_row = max(top, key=lambda row: float(row["mean_test_score"]))
+    assert json.loads(best_row["params"]) == best
 
-    # the saved best model loads and samples
+    # the saved model loads and samples
     from gan_estimators import WGANEstimator
 
     model = WGANEstimator.load(out / "best_model")
     assert model.sample(4, random_state=0).shape == (4, 8, 8, 1)
-    assert model.n_filters == best["n_filters"]
+    assert model.n_filters == model_params["n_filters"]
 
 
 @pytest.mark.slow
-def test_demo_quick_is_reproducible_in_a_fresh_process(quick_demo, tmp_path):
-    _, out = quick_demo
-    first = json.loads((out / "summary.json").read_text())
+def test_demo_quick_evolves_from_the_defaults_at_the_refit_budget(quick_demo):
+    _, out, _ = quick_demo
+    summary = json.loads((out / "summary.json").read_text())
+    quick = cli.DEMO_BUDGETS["quick"]
+    rungs = summary["search"]["rungs"]
+    assert rungs["n_resources"] == [quick["min_resources"], quick["max_resources"]]
+    low, high = rungs["configurations"]
+    assert 1 <= high < low  # the best 1/factor of each generation is promoted
+    assert sum(rungs["configurations"]) == summary["search"]["n_candidates_evaluated"]
+    assert sum(rungs["fit_seconds_fraction"]) == pytest.approx(1, abs=1e-3)
+
+    # the package defaults are in the first generation, at the lowest budget
+    defaults = {"n_filters": 32, "alpha": 0.2, "n_critic": 1, "learning_rate": 5e-4}
+    defaults["batch_size"] = 64
+    first = [json.loads(row["params"]) for row in read_rows(out / "cv_results.csv")]
+    assert {**defaults, "max_time": quick["min_resources"]} in first
+
+    # both models train for the budget the candidates were compared at
+    for key in ("default_model", "best_model"):
+        assert summary[key]["params"]["max_time"] == quick["max_resources"]
+        assert summary[key]["params"]["n_steps"] is None
+    wins = summary["scores"]["best_split_wins_over_default"]
+    if summary["scores"]["best_is_default"]:
+        assert summary["scores"]["best_model"] == summary["scores"]["default_model"]
+        best_was_defaults = summary["best_params"] == {
+            **defaults,
+            "max_time": quick["max_resources"],
+        }
+        assert best_was_defaults or wins[0] < wins[1]
+    else:
+        assert wins is None or wins[0] == wins[1]
+
+
+@pytest.mark.slow
+def test_demo_prints_no_candidate_warnings_and_compares_at_one_budget(quick_demo):
+    status, _, output = quick_demo
+    assert status == 0
+    assert "Warning" not in output
+    assert "held-out fd, both trained for 3 s" in output.lower()
+    assert "package defaults in the first generation" in output
+
+
+@pytest.mark.slow
+def test_demo_quick_first_generation_is_reproducible_in_a_fresh_process(quick_demo, tmp_path):
+    _, out, _ = quick_demo
     result = run_module("demo", "--quick", "--quiet", "--out", str(tmp_path / "again"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout == ""  # --quiet
-    second = json.loads((tmp_path / "again" / "summary.json").read_text())
-    assert second["best_params"] == first["best_params"]
-    assert second["search"]["logbook"][-1]["best"] == first["search"]["logbook"][-1]["best"]
+
+    # Budgets in seconds make promotions and later generations depend on the machine's
+    # speed; the configurations of the first generation depend on --random-state alone.
+    def first_generation(folder):
+        rows = read_rows(folder / "cv_results.csv")
+        return [row["params"] for row in rows if row["generation"] == "0" and row["rung"] == "0"]
+
+    assert first_generation(tmp_path / "again") == first_generation(out)
 
 
 # -------------------------------------------------------------------- fit / sample / search

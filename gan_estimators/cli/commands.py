@@ -26,7 +26,7 @@ from gan_estimators.cli.io import (
     write_json,
     write_npy,
 )
-from gan_estimators.cli.options import DEMO_BUDGETS, build_parser, estimator_params
+from gan_estimators.cli.options import SEARCH_BUDGET, build_parser, estimator_params
 from gan_estimators.cli.training import (
     HOLDOUT_FRACTION,
     diagnostics_line,
@@ -116,7 +116,7 @@ def run_search_command(args):
     )
     _check_folds(len(X), args.cv)
     say(args, description)
-    budget = {key: getattr(args, key) for key in DEMO_BUDGETS["default"] if hasattr(args, key)}
+    budget = {key: getattr(args, key) for key in SEARCH_BUDGET}
     search, seconds = run_search(args, X, budget)
     refit_steps = args.steps if args.refit_steps is None else args.refit_steps
     say(args, f"Refitting the best configuration on all {len(X)} samples ({refit_steps} steps)")
@@ -139,8 +139,8 @@ def run_search_command(args):
 
 
 def _download(args):
-    """The ``--download`` flag, or None for a command without one."""
-    return getattr(args, "download", None)
+    """The ``--download`` flag."""
+    return args.download
 
 
 def _fold_sizes(n_samples, cv):

@@ -4,7 +4,7 @@ import os
 import time
 
 from gan_estimators._version import __version__
-from gan_estimators.cli.console import import_estimator, say
+from gan_estimators.cli.console import UserError, import_estimator, say
 from gan_estimators.cli.io import (
     load_data,
     png_size,
@@ -21,14 +21,21 @@ from gan_estimators.cli.training import (
     budget_text,
     diagnostics_line,
     evaluate,
+    final_budget,
     fit_quietly,
     format_params,
+    ladder_text,
     model_report,
     real_floor,
     refit_best,
     run_search,
+    rung_report,
+    rungs_text,
+    same_configuration,
     search_report,
+    split_wins,
 )
+from gan_estimators.gan.folder import check_destination
 
 #: Pixel size (width, height) of the demo's figures; they are saved at
 #: :data:`~gan_estimators.cli.io.FIGURE_DPI`.
@@ -38,36 +45,70 @@ FIGURE_SIZES = {"samples.png": (1200, 420), "losses.png": (1200, 680), "fitness.
 def _demo_budget(args):
     preset = DEMO_BUDGETS["quick" if args.quick else "default"]
     given = {key: getattr(args, key, None) for key in preset}
-    return {key: preset[key] if given[key] is None else given[key] for key in preset}
+    budget = {key: preset[key] if given[key] is None else given[key] for key in preset}
+    if budget["resource"] == "n_steps":
+        for key in ("min_resources", "max_resources"):
+            if not float(budget[key]).is_integer():
+                raise UserError(
+                    f"--resource n_steps counts iterations: --{key.replace('_', '-')} "
+                    f"must be a whole number, got {budget[key]:g}"
+                )
+            budget[key] = int(budget[key])
+    if budget["min_resources"] > budget["max_resources"]:
+        raise UserError(
+            f"--min-resources ({budget['min_resources']:g}) is above --max-resources "
+            f"({budget['max_resources']:g})"
+        )
+    return budget
+
+
+def _share_cores_like_a_candidate(n_jobs):
+    """Cap this process's threads to one search worker's share of the cores.
+
+    A budget in seconds then buys the default model and the refit the compute it bought a
+    candidate.  TensorFlow reads the cap when its runtime starts: a process that already
+    trained a model keeps its threads.
+    """
+    import joblib
+
+    from gan_estimators.search.workers import (
+        cap_process_threads,
+        thread_cap_env,
+        threads_per_worker,
+    )
+
+    n_workers = joblib.effective_n_jobs(n_jobs)
+    if n_workers > 1:
+        cap_process_threads(thread_cap_env(threads_per_worker(n_workers)))
 
 
 def run_demo(args):
     """Run ``gan-estimators demo`` with the parsed ``args``; returns the exit status."""
     start = time.perf_counter()
     budget = _demo_budget(args)
+    final = final_budget(budget)
     label = DEMO_CLASS if args.label is None else args.label
     plotting = require_plotting()
     prepare_folder(args.out, "output folder")
+    check_destination(os.path.join(args.out, "best_model"))
     bar = 0 if args.quiet else 1
     timings = {}
 
     say(args, "[1/4] Loading data")
-    X, description = load_data(args.data, data_home=args.data_home, label=label)
+    X, description = load_data(
+        args.data, data_home=args.data_home, label=label, download=args.download
+    )
     train, holdout = split_holdout(X, HOLDOUT_FRACTION, args.random_state)
     say(args, f"      {description}; {len(train)} for training, {len(holdout)} held out")
     timings["load"] = time.perf_counter() - start
 
-    final = budget_text(budget["final_steps"], budget["final_time"])
-    say(args, f"[2/4] Training WGANEstimator with the package defaults ({final})")
+    final_text = budget_text(final["n_steps"], final["max_time"])
+    say(args, f"[2/4] Training WGANEstimator with the package defaults ({final_text})")
     tick = time.perf_counter()
+    _share_cores_like_a_candidate(budget["n_jobs"])
     WGANEstimator = import_estimator()
     timings["import_tensorflow"] = time.perf_counter() - tick
-    default = WGANEstimator(
-        n_steps=budget["final_steps"],
-        max_time=budget["final_time"],
-        random_state=args.random_state,
-        verbose=bar,
-    )
+    default = WGANEstimator(**final, random_state=args.random_state, verbose=bar)
     tick = time.perf_counter()
     fit_quietly(default, train)
     timings["default_fit"] = time.perf_counter() - tick
@@ -81,24 +122,42 @@ def run_demo(args):
 
     say(
         args,
-        f"[3/4] Evolving hyperparameters ('{args.space}' space): population "
-        f"{budget['population']}, {budget['generations']} generations, each candidate "
-        + budget_text(budget["steps"], budget["candidate_time"]),
+        f"[3/4] Evolving hyperparameters ('{args.space}' space), the package defaults in the "
+        f"first generation: population {budget['population']}, {budget['generations']} "
+        f"generations; " + ladder_text(budget),
     )
     search, timings["search"] = run_search(args, train, budget)
+    rungs = rung_report(search)
+    say(args, "      " + rungs_text(search, rungs))
     say(
         args,
-        f"      {search.n_candidates_evaluated_} configurations trained, "
-        f"{search.cache_hits_} cache hits, stopped by {search.stop_reason_}; "
-        f"best CV score {search.best_score_:.1f}: " + format_params(search.best_params_),
+        f"      best CV score at the top budget {search.best_score_:.1f}: "
+        + format_params(search.best_params_),
     )
 
-    say(args, f"[4/4] Refitting the best configuration ({final})")
-    best, timings["refit"] = refit_best(
-        search, train, steps=budget["final_steps"], max_time=budget["final_time"], verbose=bar
-    )
-    best_quality = evaluate(best, holdout)
-    say(args, f"      held-out FD {best_quality['fd']:.1f}; " + diagnostics_line(best))
+    # A best that does not beat the defaults on every split won inside the spread of its
+    # scores: that is no evidence, and the defaults are kept.
+    wins = split_wins(search, default)
+    best_is_default = same_configuration(search.best_params_, default)
+    if best_is_default or (wins is not None and wins[0] < wins[1]):
+        if best_is_default:
+            say(args, "[4/4] The package defaults won the search: the evolved best is that model")
+        else:
+            say(
+                args,
+                f"[4/4] The best beat the package defaults on {wins[0]} of {wins[1]} splits at "
+                "the top budget, inside the spread of the scores: keeping the defaults",
+            )
+        best_is_default = True
+        best, timings["refit"] = default, 0.0
+        best_quality = default_quality
+    else:
+        say(args, f"[4/4] Refitting the best configuration ({final_text})")
+        best, timings["refit"] = refit_best(
+            search, train, steps=final["n_steps"], max_time=final["max_time"], verbose=bar
+        )
+        best_quality = evaluate(best, holdout)
+        say(args, f"      held-out FD {best_quality['fd']:.1f}; " + diagnostics_line(best))
 
     tick = time.perf_counter()
     out = args.out
@@ -116,7 +175,6 @@ def run_demo(args):
             "class": label,
             "space": args.space,
             "random_state": args.random_state,
-            "cv": args.cv,
             **budget,
         },
         "data": {
@@ -134,6 +192,9 @@ def run_demo(args):
             "default_model": default_quality["score"],
             "best_model": best_quality["score"],
             "best_cv_score": float(search.best_score_),
+            "final_budget": final,
+            "best_is_default": best_is_default,
+            "best_split_wins_over_default": None if wins is None else list(wins),
         },
         "default_model": model_report(default, timings["default_fit"], default_quality),
         "search": search_report(search, timings["search"], args.space),
@@ -153,12 +214,20 @@ def run_demo(args):
         facts = summary["files"].get(name, {})
         size = f" ({facts['width']}x{facts['height']} px)" if "width" in facts else ""
         say(args, f"  {name:<16}{text}{size}")
+    change = best_quality["fd"] / default_quality["fd"] - 1
+    evolved = (
+        "kept the defaults"
+        if best_is_default
+        else f"evolved best {best_quality['fd']:.1f} ({change:+.0%})"
+    )
     say(
         args,
-        f"Held-out FD (lower is better; real data {floor:.1f}): package defaults "
-        f"{default_quality['fd']:.1f}, evolved best {best_quality['fd']:.1f}",
+        f"Held-out FD, both trained for {final_text} (lower is better; real data "
+        f"{floor:.1f}): package defaults {default_quality['fd']:.1f}, {evolved}",
     )
-    say(args, "Best parameters: " + format_params(search.best_params_))
+    adopted = not best_is_default or same_configuration(search.best_params_, default)
+    label = "Best parameters: " if adopted else "The search's best, not adopted: "
+    say(args, label + format_params(search.best_params_))
     return 0
 
 
@@ -175,7 +244,7 @@ def _write_outputs(out, plotting, search, holdout, default, best, random_state):
     files["losses.png"] = "loss curves, gradient norms, normalised losses"
     save_figure(figure, os.path.join(out, "losses.png"), FIGURE_SIZES["losses.png"])
     figure = plotting.plot_search(search)
-    figure.suptitle("Evolutionary search: fitness = -FD on a held-out fold")
+    figure.suptitle("Evolutionary search: fitness = -FD on held-out folds (mean)")
     files["fitness.png"] = "fitness by generation, parameters against score"
     save_figure(figure, os.path.join(out, "fitness.png"), FIGURE_SIZES["fitness.png"])
     write_cv_results(search.cv_results_, os.path.join(out, "cv_results.csv"))

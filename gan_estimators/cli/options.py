@@ -13,41 +13,58 @@ from sklearn.utils._param_validation import Interval
 
 from gan_estimators._version import __version__
 from gan_estimators.cli.io import DATA_SOURCES
-from gan_estimators.cli.training import HOLDOUT_FRACTION
+from gan_estimators.cli.training import HOLDOUT_FRACTION, RESOURCES
 from gan_estimators.gan._config import CHOICES, DEFAULTS, PARAMETER_CONSTRAINTS, REFERENCE_PARAMS
 
 #: Search spaces of ``demo`` and ``search`` (see :func:`~gan_estimators.cli.make_search`).
 SPACES = ("defaults", "reference")
 
-#: Budgets of ``demo`` and ``demo --quick``; ``search`` uses the ``"default"`` ones.  Each
-#: search candidate trains for ``steps`` generator iterations, the default model and the
-#: refitted best for ``final_steps``; the ``*_time`` values (seconds, compilation included) cap
-#: them, and the search stops after the first generation that ends past ``search_time``.
-#: Budgets in steps make candidates comparable however busy the machine is and keep runs
-#: reproducible (the same ``--random-state`` gives the same best parameters); the caps only
-#: bind on a slow or busy machine, where they bound the runtime at the price of that
-#: reproducibility.
+#: Budgets of ``demo`` and ``demo --quick``.  The search is multi-fidelity: each generation's
+#: new configurations train for ``min_resources`` of ``resource``, the best ``1 / factor`` again
+#: for ``factor`` times more, up to ``max_resources``, the budget the package defaults and the
+#: refitted best train for too; ``steps`` / ``candidate_time`` cap every fit's other budget
+#: (None: no cap).  The search stops after the first generation that ends past
+#: ``search_time``.  Both spend seconds, so every configuration gets equal compute and the
+#: search finds what learns best per second; ``--resource n_steps`` spends generator
+#: iterations instead, which makes a run reproducible but lets costly configurations win.
 DEMO_BUDGETS = {
     "default": {
-        "population": 4,
-        "generations": 3,
-        "steps": 150,
-        "final_steps": 1000,
+        "population": 8,
+        "generations": 4,
+        "resource": "max_time",
+        "min_resources": 2.0,
+        "max_resources": 6.0,
+        "factor": 3,
+        "steps": None,
+        "candidate_time": None,
+        "cv": 3,
         "n_jobs": 2,
-        "candidate_time": 40.0,
-        "final_time": 60.0,
-        "search_time": 120.0,
+        "search_time": 240.0,
     },
     "quick": {
-        "population": 2,
-        "generations": 2,
-        "steps": 5,
-        "final_steps": 10,
+        "population": 3,
+        "generations": 3,
+        "resource": "max_time",
+        "min_resources": 1.0,
+        "max_resources": 3.0,
+        "factor": 3,
+        "steps": None,
+        "candidate_time": None,
+        "cv": 1,
         "n_jobs": 1,
-        "candidate_time": 90.0,
-        "final_time": 30.0,
         "search_time": None,
     },
+}
+
+#: Defaults of the ``search`` command: every candidate trains for ``steps`` generator
+#: iterations, capped at ``candidate_time`` seconds; the refit trains for ``--refit-steps``.
+SEARCH_BUDGET = {
+    "population": 4,
+    "generations": 3,
+    "steps": 150,
+    "candidate_time": 40.0,
+    "n_jobs": 2,
+    "search_time": 120.0,
 }
 
 #: The class ``demo`` trains on unless ``--class`` says otherwise.
@@ -127,6 +144,12 @@ def _add_data_options(parser, *, npy):
             "Fashion-MNIST (default: digits)",
         )
     parser.add_argument(
+        "--download",
+        action="store_true",
+        help="download MNIST / Fashion-MNIST through Keras if their files are not found "
+        "(default: never download)",
+    )
+    parser.add_argument(
         "--data-home",
         metavar="DIR",
         help="folder holding the MNIST / Fashion-MNIST IDX files (see "
@@ -146,55 +169,80 @@ def _add_data_options(parser, *, npy):
 
 _HOLDOUT_SPLIT = f"{round(100 * (1 - HOLDOUT_FRACTION))}/{round(100 * HOLDOUT_FRACTION)}"
 
-#: The search options after ``--space``: destination, value type, metavar and help.
+#: The search options after ``--space``: destination, ``add_argument`` settings and help.
 _SEARCH_OPTIONS = (
-    ("population", _int_at_least_2, None, "individuals per generation"),
-    ("generations", _positive_int, None, "generations, the initial population included"),
-    ("steps", _positive_int, None, "each candidate's budget in generator iterations"),
-    (
-        "candidate_time",
-        _positive_float,
-        "SECONDS",
-        "cap on each candidate's training time in seconds",
-    ),
+    ("population", {"type": _int_at_least_2}, "individuals per generation"),
+    ("generations", {"type": _positive_int}, "generations, the initial population included"),
     (
         "search_time",
-        _positive_float,
-        "SECONDS",
+        {"type": _positive_float, "metavar": "SECONDS"},
         "stop after the first generation that ends past this time",
     ),
     (
         "cv",
-        _positive_int,
-        None,
+        {"type": _positive_int},
         f"cross-validation folds per candidate; 1 is a single {_HOLDOUT_SPLIT} split",
     ),
     (
         "n_jobs",
-        _n_jobs,
-        None,
+        {"type": _n_jobs},
         "candidates trained in parallel (joblib processes; -1: one per core)",
     ),
 )
 
+#: The candidates' budget of ``search``: one for all.
+_STEP_BUDGET_OPTIONS = (
+    ("steps", {"type": _positive_int}, "each candidate's budget in generator iterations"),
+    (
+        "candidate_time",
+        {"type": _positive_float, "metavar": "SECONDS"},
+        "cap on each candidate's training time in seconds",
+    ),
+)
 
-def _add_search_options(parser, *, defaults):
+#: The multi-fidelity budget of ``demo``.
+_FIDELITY_OPTIONS = (
+    (
+        "resource",
+        {"choices": RESOURCES},
+        "the budget the search spends: seconds (equal compute per configuration) or "
+        "generator iterations",
+    ),
+    (
+        "min_resources",
+        {"type": _positive_float, "metavar": "X"},
+        "budget of a new configuration (seconds, or iterations)",
+    ),
+    (
+        "max_resources",
+        {"type": _positive_float, "metavar": "X"},
+        "top budget: the best configurations', the default model's and the refit's",
+    ),
+    (
+        "factor",
+        {"type": _int_at_least_2},
+        "the best 1/factor of the configurations scored at a budget train again for factor "
+        "times more",
+    ),
+)
+
+
+def _add_search_options(parser, *, defaults, budget_options):
     parser.add_argument(
         "--space",
         choices=SPACES,
         default="defaults",
-        help="'defaults': the reference genes on top of the package defaults (a GAN with Adam; "
-        "no clip gene, learning rate around the default); 'reference': "
+        help="'defaults': the package defaults evolved over the reference genes (no clip "
+        "gene, learning rate around the default), batch size and critic width; 'reference': "
         "WGANEstimator.reference() with reference_space(), the weight-clipping WGAN of the "
         "reference configuration (default: defaults)",
     )
     defaults = {"cv": 1, **defaults}
-    for dest, value_type, metavar, text in _SEARCH_OPTIONS:
+    for dest, settings, text in _SEARCH_OPTIONS[:2] + budget_options + _SEARCH_OPTIONS[2:]:
         parser.add_argument(
             "--" + dest.replace("_", "-"),
-            type=value_type,
+            **settings,
             default=defaults[dest],
-            metavar=metavar,
             help=text + " (default: %(default)s)",
         )
 
@@ -290,7 +338,8 @@ def _add_demo(commands):
         "demo",
         help="train, evolve and refit a WGAN on one digit class; write figures and a report",
         description="Train a WGANEstimator with the package defaults on one class, evolve its "
-        "hyperparameters with EvolutionarySearchCV, refit the best, and write samples.png, "
+        "hyperparameters with a multi-fidelity EvolutionarySearchCV (the defaults in its first "
+        "generation), refit the best with the defaults' budget, and write samples.png, "
         "losses.png, fitness.png, cv_results.csv, summary.json and best_model/ to --out. "
         "Runs offline on the embedded digits by default.",
     )
@@ -298,22 +347,15 @@ def _add_demo(commands):
     demo.add_argument(
         "--quick",
         action="store_true",
-        help="a smaller population, fewer generations and shorter budgets (under a minute "
-        "on 2 cores); options given explicitly still apply",
+        help="a smaller population, fewer generations and budgets of a few generator "
+        "iterations (under a minute on 2 cores); options given explicitly still apply",
     )
     _add_data_options(demo, npy=False)
     # Budget options default to None so that --quick can tell which ones were given.
-    _add_search_options(demo, defaults=dict.fromkeys(default))
-    demo.add_argument(
-        "--final-steps",
-        type=_positive_int,
-        default=None,
-        help=f"generator iterations of the default model and of the refitted best "
-        f"(default: {default['final_steps']}, --quick: {quick['final_steps']})",
-    )
+    _add_search_options(demo, defaults=dict.fromkeys(default), budget_options=_FIDELITY_OPTIONS)
     _add_common_options(demo)
     for action in demo._actions:
-        if action.dest in default and action.dest != "final_steps":
+        if action.dest in default:
             action.help = action.help.replace(
                 "(default: %(default)s)",
                 f"(default: {default[action.dest]}, --quick: {quick[action.dest]})",
@@ -365,7 +407,7 @@ def _add_search(commands):
         "best_params.json, cv_results.csv and the refitted best model (best_model/).",
         out=("gan-search", "output folder"),
     )
-    _add_search_options(search, defaults=DEMO_BUDGETS["default"])
+    _add_search_options(search, defaults=SEARCH_BUDGET, budget_options=_STEP_BUDGET_OPTIONS)
     search.add_argument(
         "--refit-steps",
         type=_positive_int,

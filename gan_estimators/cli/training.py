@@ -18,6 +18,64 @@ from gan_estimators.cli.console import (
 HOLDOUT_FRACTION = 0.25
 
 
+#: Resources the demo's multi-fidelity search can spend (estimator parameters).
+RESOURCES = ("max_time", "n_steps")
+
+_FIDELITY_KEYS = ("resource", "min_resources", "max_resources", "factor")
+
+
+def demo_param_space(estimator, time_budget=False):
+    """The genes ``--space defaults`` evolves on top of ``estimator`` (a ``WGANEstimator()``).
+
+    The reference genes of :func:`~gan_estimators.reference_space` that change the estimator
+    (``clip_value`` is dropped unless the loss clips weights: a gene that changes nothing
+    would only make the search retrain identical models), the learning rate decoded over
+    ``[lr / 10, 5 lr]`` (log scale) around the estimator's ``lr`` -- the reference range, 1e-8
+    to 1e-4, suits RMSprop on a clipped critic and leaves Adam's networks untrained at its low
+    end.  With a time budget, the costly ends of the reference ranges are cut -- 16 to 64
+    filters, 1 to 3 critic updates: a configuration that costs four times as much per step
+    trains for a quarter of the steps and does not win -- and ``batch_size`` (8 to 64), which
+    sets what a step costs, is evolved too (with a budget in steps, larger batches would only
+    buy more compute).
+
+    Parameters
+    ----------
+    estimator : WGANEstimator
+        The estimator whose ``loss`` and ``learning_rate`` the space is built around.
+    time_budget : bool, default=False
+        Whether candidates train for a time budget (``max_time``).
+
+    Returns
+    -------
+    dict
+        A ``param_space`` for :class:`~gan_estimators.EvolutionarySearchCV`.
+    """
+    from gan_estimators.search.presets import reference_space
+    from gan_estimators.search.space import Integer, Real
+
+    genes = reference_space()
+    if estimator.loss != "wgan":
+        genes.pop("clip_value")
+    lr = float(estimator.learning_rate)
+    genes["learning_rate"] = Real(lr / 10, lr * 5, log=True)
+    if time_budget:
+        genes["n_filters"] = Integer(16, 64)
+        genes["n_critic"] = Integer(1, 3)
+        genes["batch_size"] = Integer(8, 64)
+    return genes
+
+
+def final_budget(budget):
+    """The ``n_steps`` / ``max_time`` of the demo's default model and refit: the top rung.
+
+    With ``budget["resource"]`` set, a model trains for ``max_resources`` of that resource,
+    capped by the other budget (``steps`` or ``candidate_time``, None for no cap).
+    """
+    if budget["resource"] == "n_steps":
+        return {"n_steps": budget["max_resources"], "max_time": budget["candidate_time"]}
+    return {"n_steps": budget["steps"], "max_time": budget["max_resources"]}
+
+
 def make_search(
     space="defaults",
     *,
@@ -31,28 +89,30 @@ def make_search(
     random_state=0,
     verbose=0,
     callbacks=None,
+    resource=None,
+    min_resources=None,
+    max_resources=None,
+    factor=3,
 ):
     """The evolutionary search that ``demo`` and ``search`` run.
+
+    The estimator's own configuration (the package defaults, or the reference one) is in the
+    first generation (``initial_population=None``).
 
     Parameters
     ----------
     space : {"defaults", "reference"}, default="defaults"
         ``"defaults"``: a ``WGANEstimator()`` with the package defaults (a non-saturating GAN
-        with Adam) evolved over the genes of :func:`~gan_estimators.reference_space`
-        that change it.  ``clip_value`` is dropped when the loss does not clip weights (a gene
-        that changes nothing would only make the search retrain identical models), and the
-        learning rate is decoded over ``[lr / 10, 5 lr]`` (log scale) around the default
-        ``lr``, because the reference range, 1e-8 to 1e-4, suits RMSprop on a clipped critic
-        and leaves Adam's networks untrained at its low end.
+        with Adam) evolved over :func:`demo_param_space`.
         ``"reference"``: ``WGANEstimator.reference()`` with the whole ``reference_space()``:
         the weight-clipping WGAN search of the reference configuration (see
         ``docs/user_guide/reference_configuration.rst``), which barely learns in short budgets.
     population, generations : int
         ``population_size`` and ``generations`` of the search.
-    steps : int
-        Every candidate's budget, ``n_steps`` generator iterations.
+    steps : int or None
+        Every candidate's ``n_steps``, unless it is the ``resource``.
     candidate_time : float or None
-        Every candidate's ``max_time`` cap in seconds.
+        Every candidate's ``max_time`` in seconds, unless it is the ``resource``.
     search_time : float or None
         The search's ``max_time``.
     cv : int, default=1
@@ -66,31 +126,45 @@ def make_search(
         The search's ``verbose``.
     callbacks : list of callable or None, default=None
         The search's ``callbacks``.
+    resource : {"max_time", "n_steps"} or None, default=None
+        Multi-fidelity: each generation's new configurations train for ``min_resources`` of
+        this estimator parameter, the best ``1 / factor`` again for ``factor`` times more, up
+        to ``max_resources`` (the estimator's own value).  None: every candidate trains for
+        ``steps`` / ``candidate_time``.
+    min_resources, max_resources : float or None
+        The lowest and the top budget of ``resource``.
+    factor : int, default=3
+        The promotion ratio of the multi-fidelity search.
 
     Returns
     -------
     EvolutionarySearchCV
-        Unfitted, with ``refit=False`` (the caller refits the best with a larger budget) and
-        the estimator's ``score`` (-FD in its feature space) as the fitness.
+        Unfitted, with ``refit=False`` (the caller refits the best) and the estimator's
+        ``score`` (-FD in its feature space) as the fitness.
     """
     from sklearn.model_selection import KFold, ShuffleSplit
 
     from gan_estimators.search.presets import reference_space
     from gan_estimators.search.search_cv import EvolutionarySearchCV
-    from gan_estimators.search.space import Real
 
     WGANEstimator = import_estimator()
 
     budget = {"n_steps": steps, "max_time": candidate_time, "random_state": random_state}
-    genes = reference_space()
+    fidelity = {}
+    if resource is not None:
+        budget[resource] = max_resources
+        fidelity = {
+            "resource": resource,
+            "min_resources": min_resources,
+            "max_resources": max_resources,
+            "factor": factor,
+        }
     if space == "reference":
         estimator = WGANEstimator.reference(**budget)
+        genes = reference_space()
     else:
         estimator = WGANEstimator(**budget)
-        if estimator.loss != "wgan":
-            genes.pop("clip_value")
-        lr = float(estimator.learning_rate)
-        genes["learning_rate"] = Real(lr / 10, lr * 5, log=True)
+        genes = demo_param_space(estimator, time_budget=resource == "max_time")
     if cv == 1:
         splitter = ShuffleSplit(n_splits=1, test_size=HOLDOUT_FRACTION, random_state=random_state)
     else:
@@ -107,7 +181,42 @@ def make_search(
         verbose=verbose,
         random_state=random_state,
         callbacks=callbacks,
+        initial_population=None,
+        **fidelity,
     )
+
+
+def same_configuration(params, estimator):
+    """True if ``params`` are ``estimator``'s own values (floats to 6 significant digits)."""
+    own = estimator.get_params(deep=False)
+    return all(
+        f"{value:.6g}" == f"{own[name]:.6g}" if isinstance(value, float) else value == own[name]
+        for name, value in params.items()
+    )
+
+
+def split_wins(search, estimator):
+    """On how many splits the search's best beat ``estimator``'s own configuration.
+
+    Both are compared at the best's budget, split by split (the same splits).
+
+    Returns
+    -------
+    tuple of int or None
+        ``(wins, n_splits)``, or None when the estimator's configuration was not scored at
+        that budget (it lost at a lower one).
+    """
+    results = search.cv_results_
+    best = search.best_index_
+    budget = results["n_resources"][best] if "n_resources" in results else None
+    splits = [f"split{k}_test_score" for k in range(search.n_splits_)]
+    for i, params in enumerate(results["params"]):
+        if budget is not None and results["n_resources"][i] != budget:
+            continue
+        if same_configuration(params, estimator):
+            wins = sum(results[key][best] > results[key][i] for key in splits)
+            return int(wins), len(splits)
+    return None
 
 
 def fit_quietly(estimator, X):
@@ -130,9 +239,8 @@ def refit_best(search, X, *, steps, max_time, verbose):
     """Fit the search's best parameters on ``X`` with a new budget; returns (model, seconds)."""
     from sklearn.base import clone
 
-    best = clone(search.estimator).set_params(
-        **search.best_params_, n_steps=steps, max_time=max_time, verbose=verbose
-    )
+    budget = {"n_steps": steps, "max_time": max_time, "verbose": verbose}
+    best = clone(search.estimator).set_params(**{**search.best_params_, **budget})
     start = time.perf_counter()
     fit_quietly(best, X)
     return best, time.perf_counter() - start
@@ -186,11 +294,57 @@ def model_report(estimator, seconds, quality):
     return {
         "params": estimator.get_params(deep=False),
         "n_steps": int(estimator.n_steps_),
-        "stopped_by_max_time": int(estimator.n_steps_) < int(estimator.n_steps),
+        "stopped_by_max_time": estimator.max_time is not None
+        and (estimator.n_steps is None or int(estimator.n_steps_) < int(estimator.n_steps)),
         "fit_seconds": seconds,
         "score": quality["score"],
         "metrics": {k: v for k, v in quality.items() if k != "score"},
         "diagnostics": report.to_dict() if report is not None else None,
+    }
+
+
+def _resource(search):
+    """The budget a fitted search's candidates spent: its ``resource``, else the estimator's."""
+    resource = getattr(search, "resource", None)
+    if resource is None:
+        resource = "max_time" if search.estimator.n_steps is None else "n_steps"
+    return resource
+
+
+def rung_report(search):
+    """What a fitted search spent at each budget, from its ``cv_results_``.
+
+    Returns
+    -------
+    dict
+        ``n_resources`` (the budget of each rung, increasing; the estimator's own budget
+        without multi-fidelity), and per rung: ``configurations`` evaluated, ``fit_seconds``
+        (fit time summed over configurations and splits) and ``fit_seconds_fraction``;
+        ``n_warnings``: the warnings candidate fits raised (collected, not printed), and
+        ``configurations_warned``: the configurations whose fits raised any.
+    """
+    import numpy as np
+
+    results = search.cv_results_
+    n_rows = len(results["params"])
+    resource = _resource(search)
+    if "n_resources" in results:
+        budgets = np.asarray(results["n_resources"], dtype=float)
+    else:
+        budgets = np.full(n_rows, float(getattr(search.estimator, resource)))
+    fit_seconds = np.asarray(results["mean_fit_time"], dtype=float) * search.n_splits_
+    rungs = sorted(set(budgets.tolist()))
+    total = float(fit_seconds.sum()) or 1.0
+    warned = np.asarray(results.get("n_warnings", np.zeros(n_rows)), dtype=float)
+    return {
+        "n_resources": [int(b) if resource == "n_steps" else b for b in rungs],
+        "configurations": [int(np.sum(budgets == b)) for b in rungs],
+        "fit_seconds": [round(float(fit_seconds[budgets == b].sum()), 2) for b in rungs],
+        "fit_seconds_fraction": [
+            round(float(fit_seconds[budgets == b].sum()) / total, 4) for b in rungs
+        ],
+        "n_warnings": int(np.nansum(warned)),
+        "configurations_warned": int(np.sum(warned > 0)),
     }
 
 
@@ -202,6 +356,10 @@ def search_report(search, seconds, space):
         "param_space": {name: repr(dim) for name, dim in search.param_space.items()},
         "population_size": search.population_size,
         "generations": search.generations,
+        "resource": search.resource,
+        "min_resources": search.min_resources,
+        "max_resources": search.max_resources,
+        "factor": search.factor,
         "candidate_n_steps": search.estimator.n_steps,
         "candidate_max_time": search.estimator.max_time,
         "cv_splits": search.n_splits_,
@@ -209,6 +367,7 @@ def search_report(search, seconds, space):
         "best_cv_score": float(search.best_score_),
         "n_candidates_evaluated": search.n_candidates_evaluated_,
         "cache_hits": search.cache_hits_,
+        "rungs": rung_report(search),
         "stop_reason": search.stop_reason_,
         "seconds": seconds,
         "logbook": logbook,
@@ -227,7 +386,48 @@ def budget_text(steps, seconds):
     """A training budget in words: steps, and the time cap if there is one."""
     if seconds is None:
         return f"{steps} steps"
+    if steps is None:
+        return f"{seconds:g} s"
     return f"{steps} steps or {seconds:g} s, whichever comes first"
+
+
+def _amount(resource, value):
+    """A budget of ``resource`` in words: ``6 s`` or ``15 steps``."""
+    return f"{value:g} s" if resource == "max_time" else f"{value:g} steps"
+
+
+def ladder_text(budget):
+    """The multi-fidelity budgets of ``budget`` in words, rung by rung."""
+    from gan_estimators.search.fidelity import budgets
+
+    resource, factor = budget["resource"], budget["factor"]
+    ladder = budgets(
+        budget["min_resources"], budget["max_resources"], factor, resource == "n_steps"
+    )
+    words = [f"each new configuration trains for {_amount(resource, ladder[0])}"]
+    words += [f"the best 1/{factor} again for {_amount(resource, b)}" for b in ladder[1:]]
+    return ", ".join(words)
+
+
+def rungs_text(search, rungs):
+    """What a fitted search trained, rung by rung, in one line (``rungs``: :func:`rung_report`)."""
+    resource = _resource(search)
+    trained = ", ".join(
+        f"{n} at {_amount(resource, b)}"
+        for n, b in zip(rungs["configurations"], rungs["n_resources"], strict=True)
+    )
+    top = rungs["fit_seconds_fraction"][-1]
+    warned = rungs["configurations_warned"]
+    return (
+        f"trained {trained} ({top:.0%} of the training time at the top budget); "
+        f"{search.cache_hits_} cache hits; stopped by {search.stop_reason_}"
+        + (
+            f"; fits of {warned} configurations raised warnings, collected in "
+            "cv_results.csv (n_warnings, first_warning)"
+            if warned
+            else ""
+        )
+    )
 
 
 class _GenerationReport:
@@ -299,6 +499,7 @@ def run_search(args, X, budget):
 
     parallel = budget["n_jobs"] != 1
     report = None if args.quiet else _GenerationReport(budget["generations"], bar=parallel)
+    fidelity = {key: budget[key] for key in _FIDELITY_KEYS if budget.get("resource")}
     search = make_search(
         args.space,
         population=budget["population"],
@@ -306,9 +507,10 @@ def run_search(args, X, budget):
         steps=budget["steps"],
         candidate_time=budget["candidate_time"],
         search_time=budget["search_time"],
-        cv=args.cv,
+        cv=budget.get("cv", args.cv),
         n_jobs=budget["n_jobs"],
         random_state=args.random_state,
+        **fidelity,
         # In one process, 2 shows the search's bar and a line as each candidate finishes
         # (parameters, time).  In parallel, scikit-learn pickles the search into every task
         # and the search's own bar does not survive that: the report draws the bar instead.
