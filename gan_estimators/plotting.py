@@ -423,7 +423,8 @@ def plot_search(search, *, params=None, metric=None, colorbar=True, axes=None):
     population's min–max range shaded). The next panels, one per parameter, read
     ``search.cv_results_``: every distinct configuration evaluated, its parameter value against
     its mean test score, coloured by the generation that first met it, the best configuration
-    marked with a star. Log-scale
+    marked with a star. A multi-fidelity search (``resource`` set) is shown at its top budget
+    only, where its scores are comparable, and its budget parameter is not plotted. Log-scale
     dimensions (``Real(..., log=True)``) get a log axis; categorical values are placed at
     equally spaced positions.
 
@@ -469,7 +470,16 @@ def plot_search(search, *, params=None, metric=None, colorbar=True, axes=None):
             )
     results = search.cv_results_
     metric, score_key = _score_key(search, metric)
-    all_params = [k[len("param_") :] for k in results if k.startswith("param_")]
+    # A multi-fidelity search compares configurations only at one budget: plot its top budget,
+    # and not the budget parameter itself.
+    resource = getattr(search, "resource", None)
+    rows = np.ones(len(results[score_key]), dtype=bool)
+    if resource is not None and "n_resources" in results:
+        budgets = np.asarray(results["n_resources"], dtype=np.float64)
+        rows = budgets == np.nanmax(budgets)
+    all_params = [
+        k[len("param_") :] for k in results if k.startswith("param_") and k != f"param_{resource}"
+    ]
     if params is None:
         params = all_params
     else:
@@ -516,13 +526,15 @@ def plot_search(search, *, params=None, metric=None, colorbar=True, axes=None):
     ax.legend(fontsize="small")
 
     # -- parameter vs score
-    scores = np.asarray(results[score_key], dtype=np.float64)
-    generation = np.asarray(results.get("generation", np.zeros(len(scores))), dtype=np.float64)
+    scores = np.asarray(results[score_key], dtype=np.float64)[rows]
+    generation = np.asarray(results.get("generation", np.zeros(len(rows))), dtype=np.float64)[rows]
     best = int(np.nanargmax(scores)) if np.any(np.isfinite(scores)) else None
     n_gen = max(1, len(gens))
     scatter = None
     for name, ax in zip(params, axes[1:], strict=True):
-        values = _param_values(results, name)
+        values = [
+            value for value, kept in zip(_param_values(results, name), rows, strict=True) if kept
+        ]
         numeric = all(
             isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values if v is not None
         )

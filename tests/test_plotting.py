@@ -253,3 +253,23 @@ def test_missing_matplotlib_names_the_extra():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert 'pip install "gan_estimators[plot]"' in out
+
+
+def test_plot_search_of_a_multi_fidelity_search_shows_its_top_budget():
+    X, y = load_iris(return_X_y=True)
+    search = EvolutionarySearchCV(
+        SVC(max_iter=200),
+        {"C": Real(0.1, 10.0, log=True)},
+        resource="max_iter",
+        min_resources=20,
+        max_resources=180,
+        population_size=6,
+        generations=2,
+        cv=2,
+        random_state=0,
+    ).fit(X, y)
+    top = np.asarray(search.cv_results_["n_resources"]) == 180
+    assert 0 < top.sum() < len(top)  # lower budgets were evaluated too
+    fig = plot_search(search, colorbar=False)
+    assert [ax.get_xlabel() for ax in fig.axes[1:]] == ["C"]
+    assert len(fig.axes[1].collections[0].get_offsets()) == top.sum()
