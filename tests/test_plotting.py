@@ -10,6 +10,7 @@ matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+from _search_toys import evolve  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.svm import SVC  # noqa: E402
 
@@ -257,17 +258,9 @@ def test_missing_matplotlib_names_the_extra():
 
 def test_plot_search_of_a_multi_fidelity_search_shows_its_top_budget():
     X, y = load_iris(return_X_y=True)
-    search = EvolutionarySearchCV(
-        SVC(max_iter=200),
-        {"C": Real(0.1, 10.0, log=True)},
-        resource="max_iter",
-        min_resources=20,
-        max_resources=180,
-        population_size=6,
-        generations=2,
-        cv=2,
-        random_state=0,
-    ).fit(X, y)
+    budget = {"resource": "max_iter", "min_resources": 20, "max_resources": 180}
+    search = evolve(SVC(max_iter=200), {"C": Real(0.1, 10.0, log=True)}, cv=2, **budget)
+    search.fit(X, y)
     top = np.asarray(search.cv_results_["n_resources"]) == 180
     assert 0 < top.sum() < len(top)  # lower budgets were evaluated too
     fig = plot_search(search, colorbar=False)

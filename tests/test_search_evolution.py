@@ -21,16 +21,9 @@ SPACE = SearchSpace(
 
 
 def make_evolution(seed=0, known=(), **kwargs):
-    settings_ = dict(
-        population_size=8,
-        crossover_probability=0.5,
-        mutation_probability=0.5,
-        tournament_size=3,
-        hall_of_fame_size=1,
-        algorithm="simple",
-        gene_precision=None,
-    )
-    settings_.update(kwargs)
+    settings_ = {"population_size": 8, "crossover_probability": 0.5, "mutation_probability": 0.5}
+    settings_ |= {"tournament_size": 3, "hall_of_fame_size": 1, "algorithm": "simple"}
+    settings_ |= {"gene_precision": None, **kwargs}
     return _evolution.Evolution(
         SPACE, np.random.default_rng(seed), is_known=set(known).__contains__, **settings_
     )

@@ -88,16 +88,14 @@ def test_best_is_taken_at_the_top_budget_only_and_refitted_there(fitted):
 
 
 def test_n_samples_subsamples_every_split():
+    budget = {"resource": "n_samples", "min_resources": 10, "max_resources": 90}
     search = evolve(
         Budgeted(),
         SPACE,
-        resource="n_samples",
-        min_resources=10,
-        max_resources=90,
-        cv=3,
         population_size=3,
         generations=1,
         scoring=lambda estimator, X, y=None: estimator.n_train_samples_,
+        **budget,
     ).fit(*landscape_data(90))
     results = search.cv_results_
     # a third of the data per rung, two thirds of it for training

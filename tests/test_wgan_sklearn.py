@@ -11,16 +11,11 @@ from gan_estimators import WGANEstimator
 EXPECTED_FAILED_CHECKS = {}
 
 
+TINY = {"network": "mlp", "n_filters": 2, "latent_dim": 2, "n_critic": 1, "batch_size": 8}
+
+
 def _tiny_estimator():
-    return WGANEstimator(
-        network="mlp",
-        n_filters=2,
-        latent_dim=2,
-        n_critic=1,
-        n_steps=2,
-        batch_size=8,
-        random_state=0,
-    )
+    return WGANEstimator(**TINY, n_steps=2, random_state=0)
 
 
 @parametrize_with_checks(

@@ -119,16 +119,13 @@ class Evolution:
         is_known,
         top_rung=0,
     ):
-        self.space = space
-        self.rng = rng
+        self.space, self.rng = space, rng
         self.population_size = population_size
         self.crossover_probability = crossover_probability
         self.mutation_probability = mutation_probability
-        self.algorithm = algorithm
-        self.gene_precision = gene_precision
+        self.algorithm, self.gene_precision = algorithm, gene_precision
         self.n_elites = hall_of_fame_size
-        self.is_known = is_known
-        self.top_rung = top_rung
+        self.is_known, self.top_rung = is_known, top_rung
         # children that decoded to a known configuration and were varied again (or redrawn)
         self.n_revaried = 0
         self.sigmas = [
