@@ -40,6 +40,7 @@ def end_search(search, stop):
         raise ValueError("the search evaluated no configuration")  # pragma: no cover
     candidate_params, out, more_results = run.fitted
     results = search._format_results(candidate_params, search.n_splits_, out, more_results)
+    run.final_results = results
     if search.verbose >= 1:
         for line in _quiet.summary(run.all_records(), search.n_splits_):
             print(f"{type(search).__name__}: candidate fits raised {line}")
@@ -68,6 +69,21 @@ def end_search(search, stop):
         )
     if run.n_fitted == 0:
         raise NothingFitted
+
+
+def keep_results_of_interrupted_refit(search):
+    """After a ``KeyboardInterrupt``: if the search had finished, its results are kept.
+
+    scikit-learn stores ``cv_results_`` only after the refit, so an interrupt during the refit
+    would otherwise lose every completed generation; ``best_index_``, ``best_params_`` and
+    ``best_score_`` were set before the refit started; the unfinished ``best_estimator_`` is
+    removed.
+    """
+    results = getattr(search._state, "final_results", None)
+    if results is not None:
+        search.cv_results_ = results
+        search.stop_reason_ = "interrupt"
+        search.__dict__.pop("best_estimator_", None)
 
 
 def finish_without_fits(search, X, y, params):

@@ -179,14 +179,19 @@ class EvolutionarySearchCV(BaseSearchCV):
         the cross-validation splitter, the scoring and the configuration: rerunning the same
         search on the same data restores every configuration instead of fitting it, with the
         same ``cv_results_`` rows. Failed evaluations are stored too; clear the memory to retry
-        them.
+        them. An entry that cannot be read (a truncated file) is fitted again once and
+        replaced. The entries are pickles, which can run code when read: use only a folder you
+        trust.
 
     refit_on_interrupt : bool, default=False
         What a ``KeyboardInterrupt`` during ``fit`` does. The running generation is discarded
         and ``cv_results_``, ``logbook_`` and ``best_*`` describe the completed generations.
         If False, the interrupt is re-raised after that, without a refit. If True, the search
         stops as if its budget were spent: the best configuration so far is refitted
-        (``refit`` permitting) and ``fit`` returns normally.
+        (``refit`` permitting) and ``fit`` returns normally. An interrupt during that final
+        refit (with either setting) keeps ``cv_results_`` and ``best_*`` of the finished
+        search, sets ``stop_reason_`` to ``"interrupt"``, leaves no ``best_estimator_`` and is
+        re-raised.
 
     n_jobs : int or None, default=None
         Number of jobs running candidates x folds in parallel (joblib). Each worker process
@@ -433,6 +438,9 @@ class EvolutionarySearchCV(BaseSearchCV):
                     super().fit(X, y, **params)
                 except _ending.NothingFitted:
                     _ending.finish_without_fits(self, X, y, params)
+                except KeyboardInterrupt:
+                    _ending.keep_results_of_interrupted_refit(self)
+                    raise
         finally:
             del self._state
             self.set_callbacks(*(own_callbacks or []))

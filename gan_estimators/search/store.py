@@ -39,15 +39,21 @@ class PersistentStore:
         self._cached = memory.cache(_stored_evaluation, ignore=["evaluation"], verbose=0)
 
     def get(self, context, key):
-        """Return the stored evaluation, or None."""
+        """Return the stored evaluation, or None when it is absent or cannot be read."""
         if not self._cached.check_call_in_cache(context, key):
             return None
-        return self._cached(context, key)
+        try:
+            return self._cached.call_and_shelve(context, key).get()
+        except Exception:  # a truncated or corrupt entry: unpickling fails in many ways
+            return None
 
     def put(self, context, key, evaluation):
-        """Store ``evaluation`` unless ``key`` is already stored."""
-        if not self._cached.check_call_in_cache(context, key):
-            self._cached(context, key, evaluation=evaluation)
+        """Store ``evaluation`` unless a readable evaluation is stored under ``key``.
+
+        An unreadable entry is overwritten, so a corrupt file costs one refit, not one per run.
+        """
+        if self.get(context, key) is None:
+            self._cached.call(context, key, evaluation=evaluation)
 
 
 def fingerprint(obj):
