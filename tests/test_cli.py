@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -450,3 +451,22 @@ def test_search_writes_best_parameters_results_and_model(capsys, tmp_path):
     assert best.n_filters == report["best_params"]["n_filters"]
     assert best.n_steps_ == 3
     assert "best_params.json" in stdout
+
+
+@pytest.mark.slow
+def test_an_interrupted_demo_never_looks_finished(quick_demo, tmp_path, monkeypatch):
+    from gan_estimators.cli import demo
+
+    _, finished, _ = quick_demo
+    out = tmp_path / "gan-demo"
+    shutil.copytree(finished, out)
+    before = (out / "samples.png").read_bytes()
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(demo, "save_figure", interrupted)
+    with pytest.raises(KeyboardInterrupt), contextlib.redirect_stdout(io.StringIO()):
+        demo.run_demo(cli.build_parser().parse_args(["demo", "--quick", "-q", "--out", str(out)]))
+    assert not (out / "summary.json").exists()  # the old one described the old files
+    assert (out / "samples.png").read_bytes() == before  # old outputs are whole, not truncated

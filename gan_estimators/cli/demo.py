@@ -1,5 +1,6 @@
 """The ``demo`` command: train, evolve and refit on one class; write figures and a report."""
 
+import contextlib
 import os
 import time
 
@@ -234,8 +235,12 @@ def run_demo(args):
 def _write_outputs(out, plotting, search, holdout, default, best, random_state):
     """Write the figures, ``cv_results.csv`` and ``best_model/``; returns {file: description}.
 
-    The description of ``summary.json``, which the caller writes last, is included.
+    The description of ``summary.json``, which the caller writes last, is included.  A
+    previous run's ``summary.json`` is removed first: until the new one is written, the folder
+    does not look like a finished demo.
     """
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(os.path.join(out, "summary.json"))
     files = {}
     figure = _samples_figure(plotting, holdout, default, best, random_state)
     files["samples.png"] = "generated samples beside held-out real ones"
