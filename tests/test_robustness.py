@@ -594,3 +594,23 @@ def test_command_line_outputs_replace_files_whole(files, capsys, monkeypatch):
 
 def _interrupting_plain(value):
     raise KeyboardInterrupt
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_destination_no_one_can_write_is_refused_before_training(tmp_path):
+    # Permission bits allow root everything; /proc refuses new folders even to root.
+    from gan_estimators.gan.errors import ModelFolderError
+    from gan_estimators.gan.folder import check_destination
+
+    with pytest.raises(ModelFolderError, match="/proc"):
+        check_destination("/proc/gan-model")
+    status = subprocess.run(
+        [sys.executable, "-m", "gan_estimators", "fit", "--out", "/proc/gan-model", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert status.returncode == 1
+    assert status.stderr.strip().splitlines() == [
+        "gan-estimators fit: error: /proc/gan-model: cannot be created: /proc is not writable"
+    ]

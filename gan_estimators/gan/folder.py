@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import signal
+import tempfile
 import threading
 
 from gan_estimators.gan.errors import ModelFolderError
@@ -49,7 +50,15 @@ def _entries(path):
 
 
 def _writable(path):
-    return os.path.isdir(path) and os.access(path, os.W_OK | os.X_OK)
+    """Whether a folder can be created in ``path``: tried, because permission bits do not tell
+    for root, read-only mounts or special file systems."""
+    if not os.path.isdir(path):
+        return False
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=path, prefix=".gan-estimators-probe-"))
+    except OSError:
+        return False
+    return True
 
 
 def _nearest_existing(path):
@@ -187,11 +196,15 @@ def staged_folder(path, *, overwrite=False):
     """
     path = os.path.abspath(os.fspath(path))
     mode = check_destination(path, overwrite=overwrite)
-    if mode == BESIDE:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        staging = _new_folder(os.path.dirname(path), f".{os.path.basename(path)}{_STAGING_PREFIX}")
-    else:
-        staging = _new_folder(path, _STAGING_PREFIX)
+    try:
+        if mode == BESIDE:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            prefix = f".{os.path.basename(path)}{_STAGING_PREFIX}"
+            staging = _new_folder(os.path.dirname(path), prefix)
+        else:
+            staging = _new_folder(path, _STAGING_PREFIX)
+    except OSError as error:
+        raise ModelFolderError(path, f"cannot be written: {error.strerror or error}") from error
     try:
         yield staging
         (_replace_beside if mode == BESIDE else _replace_in_place)(staging, path)
