@@ -41,8 +41,9 @@ def end_search(search, stop):
     candidate_params, out, more_results = run.fitted
     results = search._format_results(candidate_params, search.n_splits_, out, more_results)
     run.final_results = results
+    records = run.all_records()
     if search.verbose >= 1:
-        for line in _quiet.summary(run.all_records(), search.n_splits_):
+        for line in _quiet.summary(records, search.n_splits_):
             print(f"{type(search).__name__}: candidate fits raised {line}")
     top_rows = None if run.schedule is None else results["rung"] == run.schedule.top
     has_finite = _results.has_finite_score(results, search.refit, top_rows)
@@ -51,7 +52,6 @@ def end_search(search, stop):
         if has_finite and (search.refit is True or isinstance(search.refit, str)):
             set_best_from(search, results)
         raise KeyboardInterrupt
-    records = run.all_records()
     if all(record.get("fit_error") is not None for record in records):
         # what scikit-learn's searches do when every fit fails
         search.cv_results_ = results

@@ -229,12 +229,12 @@ class Evolution:
     def offspring(self, population):
         """Vary ``population`` into the next generation's offspring.
 
-        ``"simple"`` (DEAP's ``eaSimple``/``varAnd``): a tournament picks as many parents as the
-        population holds; consecutive pairs cross over with ``crossover_probability`` and each
-        child mutates with ``mutation_probability``. ``"mu_plus_lambda"`` (``varOr``): each of
-        ``population_size`` children comes from a crossover, a mutation or a copy. Children left
-        unchanged keep their fitness; changed ones that decode to a known configuration (or to
-        one another) are mutated again.
+        ``"simple"`` (DEAP's ``eaSimple``/``varAnd``): a tournament picks ``population_size``
+        parents (fewer if the population is smaller); consecutive pairs cross over with
+        ``crossover_probability`` and each child mutates with ``mutation_probability``.
+        ``"mu_plus_lambda"`` (``varOr``): each of ``population_size`` children comes from a
+        crossover, a mutation or a copy. Children left unchanged keep their fitness; changed
+        ones that decode to a known configuration (or to one another) are mutated again.
         """
         if self.algorithm == "simple":
             n_parents = min(len(population), self.population_size)

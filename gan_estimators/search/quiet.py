@@ -23,9 +23,6 @@ import warnings
 # scikit-learn's name of the task that fits and scores one candidate on one split
 CANDIDATE_TASK = "candidate-split-evaluation"
 
-#: Record keys the collected warnings are stored under.
-RECORD_KEYS = ("n_warnings", "warning_counts", "first_warning")
-
 
 class CandidateWarnings:
     """A scikit-learn ``FitCallback`` that collects the warnings of candidate fits.

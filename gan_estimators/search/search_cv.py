@@ -2,8 +2,10 @@
 
 :class:`EvolutionarySearchCV` is a sibling of :class:`~sklearn.model_selection.GridSearchCV` and
 :class:`~sklearn.model_selection.RandomizedSearchCV`: it subclasses scikit-learn's
-``BaseSearchCV`` and only implements ``_run_search``, the hook through which
-``HalvingRandomSearchCV`` schedules its rounds. Each generation of a DEAP genetic algorithm is one
+``BaseSearchCV`` and implements ``_run_search``, the hook through which
+``HalvingRandomSearchCV`` schedules its rounds (it also overrides ``_format_results`` for rows
+restored from ``memory`` and ``_select_best_index`` for the top budget of a multi-fidelity
+search). Each generation of a DEAP genetic algorithm is one
 call of scikit-learn's ``evaluate_candidates``, so cross-validation, scoring, parallelism
 (candidates x folds through joblib), ``cv_results_``, ``best_*`` and refitting are scikit-learn's
 own. The search knows nothing about GANs.
@@ -92,8 +94,9 @@ class EvolutionarySearchCV(BaseSearchCV):
         Individuals per generation (at least 2).
 
     generations : int, default=5
-        Number of generations, the random initial population counting as the first; at most
-        ``population_size * generations`` individuals are assessed.
+        Number of generations, the initial population (see ``initial_population``) counting
+        as the first; each later generation assesses at most ``population_size`` new
+        individuals (with ``resource`` set, each once per budget it reaches).
 
     crossover_probability : float, default=0.5
         Probability that a pair of parents is crossed over.
@@ -248,7 +251,8 @@ class EvolutionarySearchCV(BaseSearchCV):
         One entry per completed generation: ``gen``, ``nevals`` (configurations fitted),
         ``restored`` (from ``memory``), ``cache_hits``, ``revaried`` (new individuals that
         decoded to an already evaluated configuration and were varied again instead of
-        re-evaluated), ``min``/``max``/``mean``/``std`` of the population's finite fitnesses,
+        re-evaluated), ``min``/``max``/``mean``/``std`` of the population's finite fitnesses
+        (with ``resource`` set, of those scored at the top budget),
         ``best`` (best fitness so far) and ``elapsed`` (seconds since the search started).
     hall_of_fame_ : list of dict
         The best configurations evaluated, best first, as ``{"params": ..., "score": ...}``
@@ -435,10 +439,11 @@ class EvolutionarySearchCV(BaseSearchCV):
         try:
             with _workers.worker_thread_limits(self.n_jobs):
                 try:
-                    super().fit(X, y, **params)
-                except _ending.NothingFitted:
-                    _ending.finish_without_fits(self, X, y, params)
-                except KeyboardInterrupt:
+                    try:
+                        super().fit(X, y, **params)
+                    except _ending.NothingFitted:
+                        _ending.finish_without_fits(self, X, y, params)
+                except KeyboardInterrupt:  # including one in finish_without_fits's refit
                     _ending.keep_results_of_interrupted_refit(self)
                     raise
         finally:

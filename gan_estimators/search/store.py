@@ -48,12 +48,12 @@ class PersistentStore:
             return None
 
     def put(self, context, key, evaluation):
-        """Store ``evaluation`` unless a readable evaluation is stored under ``key``.
+        """Store ``evaluation`` under ``key``, replacing what is there.
 
-        An unreadable entry is overwritten, so a corrupt file costs one refit, not one per run.
+        The search puts only keys :meth:`get` found absent or unreadable, so a corrupt entry
+        costs one refit, not one per run.
         """
-        if self.get(context, key) is None:
-            self._cached.call(context, key, evaluation=evaluation)
+        self._cached.call(context, key, evaluation=evaluation)
 
 
 def fingerprint(obj):
