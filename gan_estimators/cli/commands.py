@@ -6,8 +6,6 @@ command with one line on stderr and a non-zero exit status, never a traceback.  
 locations are checked before any training.
 """
 
-import itertools
-import math
 import os
 import sys
 import time
@@ -28,7 +26,7 @@ from gan_estimators.cli.io import (
 )
 from gan_estimators.cli.options import SEARCH_BUDGET, build_parser, estimator_params
 from gan_estimators.cli.training import (
-    HOLDOUT_FRACTION,
+    check_folds,
     diagnostics_line,
     fit_quietly,
     format_params,
@@ -38,7 +36,6 @@ from gan_estimators.cli.training import (
 )
 from gan_estimators.gan.errors import ModelFolderError, NetworkTooLargeError
 from gan_estimators.gan.folder import check_destination
-from gan_estimators.gan.validation import MIN_SAMPLES
 
 #: Errors of the user's that end a command with one line: the commands' own, invalid
 #: parameters (alone or combined), an unusable or damaged model folder, networks too large.
@@ -50,7 +47,7 @@ def run_fit(args):
     start = time.perf_counter()
     check_destination(args.out)
     X, description = load_data(
-        args.data, data_home=args.data_home, label=args.label, download=_download(args)
+        args.data, data_home=args.data_home, label=args.label, download=args.download
     )
     params = estimator_params(args)
     if params.get("network") == "conv" and X.ndim == 2:
@@ -112,9 +109,9 @@ def run_search_command(args):
     prepare_folder(args.out, "output folder")
     check_destination(os.path.join(args.out, "best_model"))
     X, description = load_data(
-        args.data, data_home=args.data_home, label=args.label, download=_download(args)
+        args.data, data_home=args.data_home, label=args.label, download=args.download
     )
-    _check_folds(len(X), args.cv)
+    check_folds(len(X), args.cv)
     say(args, description)
     budget = {key: getattr(args, key) for key in SEARCH_BUDGET}
     search, seconds = run_search(args, X, budget)
@@ -136,32 +133,6 @@ def run_search_command(args):
         f"and best_model/ to {args.out}{os.sep}",
     )
     return 0
-
-
-def _download(args):
-    """The ``--download`` flag."""
-    return args.download
-
-
-def _fold_sizes(n_samples, cv):
-    """The fewest (training, held-out) samples a candidate gets from ``cv`` folds."""
-    held_out = math.ceil(n_samples * HOLDOUT_FRACTION) if cv == 1 else n_samples // cv
-    largest_held_out = held_out if cv == 1 else math.ceil(n_samples / cv)
-    return n_samples - largest_held_out, held_out
-
-
-def _check_folds(n_samples, cv):
-    """Raise a :class:`UserError` unless ``cv`` folds of ``n_samples`` leave every candidate
-    at least 2 training and 2 held-out samples."""
-    if min(_fold_sizes(n_samples, cv)) < MIN_SAMPLES:
-        fewest = next(
-            n for n in itertools.count(n_samples) if min(_fold_sizes(n, cv)) >= MIN_SAMPLES
-        )
-        raise UserError(
-            f"--cv {cv} needs at least {fewest} samples (every fold holds out "
-            f"{MIN_SAMPLES} or more and trains on {MIN_SAMPLES} or more); the data has "
-            f"{n_samples}"
-        )
 
 
 _COMMANDS = {

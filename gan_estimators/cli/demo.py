@@ -20,6 +20,7 @@ from gan_estimators.cli.options import DEMO_BUDGETS, DEMO_CLASS
 from gan_estimators.cli.training import (
     HOLDOUT_FRACTION,
     budget_text,
+    check_folds,
     diagnostics_line,
     evaluate,
     final_budget,
@@ -55,9 +56,9 @@ def _demo_budget(args):
                     f"must be a whole number, got {budget[key]:g}"
                 )
             budget[key] = int(budget[key])
-    if budget["min_resources"] > budget["max_resources"]:
+    if not budget["min_resources"] < budget["max_resources"]:
         raise UserError(
-            f"--min-resources ({budget['min_resources']:g}) is above --max-resources "
+            f"--min-resources ({budget['min_resources']:g}) must be below --max-resources "
             f"({budget['max_resources']:g})"
         )
     return budget
@@ -100,6 +101,7 @@ def run_demo(args):
         args.data, data_home=args.data_home, label=label, download=args.download
     )
     train, holdout = split_holdout(X, HOLDOUT_FRACTION, args.random_state)
+    check_folds(len(train), budget["cv"])
     say(args, f"      {description}; {len(train)} for training, {len(holdout)} held out")
     timings["load"] = time.perf_counter() - start
 
@@ -139,9 +141,10 @@ def run_demo(args):
     # A best that does not beat the defaults on every split won inside the spread of its
     # scores: that is no evidence, and the defaults are kept.
     wins = split_wins(search, default)
-    best_is_default = same_configuration(search.best_params_, default)
-    if best_is_default or (wins is not None and wins[0] < wins[1]):
-        if best_is_default:
+    defaults_won = same_configuration(search.best_params_, default)
+    best_is_default = defaults_won or (wins is not None and wins[0] < wins[1])
+    if best_is_default:
+        if defaults_won:
             say(args, "[4/4] The package defaults won the search: the evolved best is that model")
         else:
             say(
@@ -149,7 +152,6 @@ def run_demo(args):
                 f"[4/4] The best beat the package defaults on {wins[0]} of {wins[1]} splits at "
                 "the top budget, inside the spread of the scores: keeping the defaults",
             )
-        best_is_default = True
         best, timings["refit"] = default, 0.0
         best_quality = default_quality
     else:
@@ -226,7 +228,7 @@ def run_demo(args):
         f"Held-out FD, both trained for {final_text} (lower is better; real data "
         f"{floor:.1f}): package defaults {default_quality['fd']:.1f}, {evolved}",
     )
-    adopted = not best_is_default or same_configuration(search.best_params_, default)
+    adopted = not best_is_default or defaults_won
     label = "Best parameters: " if adopted else "The search's best, not adopted: "
     say(args, label + format_params(search.best_params_))
     return 0

@@ -233,7 +233,8 @@ def _add_search_options(parser, *, defaults, budget_options):
         choices=SPACES,
         default="defaults",
         help="'defaults': the package defaults evolved over the reference genes (no clip "
-        "gene, learning rate around the default), batch size and critic width; 'reference': "
+        "gene, learning rate around the default; with a time budget, narrower n_filters and "
+        "n_critic ranges and batch_size); 'reference': "
         "WGANEstimator.reference() with reference_space(), the weight-clipping WGAN of the "
         "reference configuration (default: defaults)",
     )
@@ -347,8 +348,8 @@ def _add_demo(commands):
     demo.add_argument(
         "--quick",
         action="store_true",
-        help="a smaller population, fewer generations and budgets of a few generator "
-        "iterations (under a minute on 2 cores); options given explicitly still apply",
+        help="a smaller population, fewer generations and budgets of 1 to 3 seconds per fit; "
+        "options given explicitly still apply",
     )
     _add_data_options(demo, npy=False)
     # Budget options default to None so that --quick can tell which ones were given.

@@ -3,6 +3,8 @@
 NumPy, scikit-learn and TensorFlow are imported inside the functions that need them.
 """
 
+import itertools
+import math
 import sys
 import time
 
@@ -12,6 +14,7 @@ from gan_estimators.cli.console import (
     native_logs_wanted,
     native_stderr_silenced,
 )
+from gan_estimators.gan.validation import MIN_SAMPLES
 
 #: Fraction of the data held out to score the models (never trained on): the demo's held-out
 #: images and the validation fold of a one-split search.
@@ -219,20 +222,36 @@ def split_wins(search, estimator):
     return None
 
 
+def _fold_sizes(n_samples, cv):
+    """The fewest (training, held-out) samples a candidate gets from ``cv`` folds."""
+    held_out = math.ceil(n_samples * HOLDOUT_FRACTION) if cv == 1 else n_samples // cv
+    largest_held_out = held_out if cv == 1 else math.ceil(n_samples / cv)
+    return n_samples - largest_held_out, held_out
+
+
+def check_folds(n_samples, cv):
+    """Raise a :class:`UserError` unless ``cv`` folds of ``n_samples`` leave every candidate
+    at least 2 training and 2 held-out samples."""
+    if min(_fold_sizes(n_samples, cv)) < MIN_SAMPLES:
+        fewest = next(
+            n for n in itertools.count(n_samples) if min(_fold_sizes(n, cv)) >= MIN_SAMPLES
+        )
+        raise UserError(
+            f"--cv {cv} needs at least {fewest} samples (every fold holds out "
+            f"{MIN_SAMPLES} or more and trains on {MIN_SAMPLES} or more); the data has "
+            f"{n_samples}"
+        )
+
+
 def fit_quietly(estimator, X):
     """Fit, collecting GANTrainingWarnings (reported from ``diagnostics_`` instead)."""
     import warnings
-
-    from sklearn.utils._param_validation import InvalidParameterError
 
     from gan_estimators.quality.diagnostics import GANTrainingWarning
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GANTrainingWarning)
-        try:
-            return estimator.fit(X)
-        except InvalidParameterError as exc:
-            raise UserError(str(exc)) from None
+        return estimator.fit(X)
 
 
 def refit_best(search, X, *, steps, max_time, verbose):
@@ -266,10 +285,10 @@ def diagnostics_line(estimator):
 def evaluate(estimator, holdout):
     """Sample-quality metrics of ``estimator`` against held-out data, and ``score`` = -FD."""
     from gan_estimators.quality.evaluation import evaluate_samples
-    from gan_estimators.quality.metrics import METRIC_NAMES
+    from gan_estimators.quality.metrics import METRIC_NAMES, as_score
 
     metrics = evaluate_samples(estimator, holdout, METRIC_NAMES)
-    return {"score": -metrics["fd"], **metrics}
+    return {"score": as_score("fd", metrics["fd"]), **metrics}
 
 
 def real_floor(estimator, train, holdout, random_state):
@@ -305,7 +324,7 @@ def model_report(estimator, seconds, quality):
 
 def _resource(search):
     """The budget a fitted search's candidates spent: its ``resource``, else the estimator's."""
-    resource = getattr(search, "resource", None)
+    resource = search.resource
     if resource is None:
         resource = "max_time" if search.estimator.n_steps is None else "n_steps"
     return resource

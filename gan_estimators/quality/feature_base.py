@@ -245,9 +245,9 @@ _blas_controller = None
 def _single_threaded_blas():
     """Run BLAS single-threaded inside the block.
 
-    The matrices of feature fitting and of the metrics are small (thousands x hundreds): one
-    thread is about as fast as two on an idle machine, and a multi-threaded BLAS whose threads
-    spin-wait for busy cores (a search's workers, other processes) is several times slower.
+    The matrices of feature fitting and of the metrics are small (thousands x hundreds), so a
+    second thread gains little, while a multi-threaded BLAS whose threads spin-wait for busy
+    cores (a search's workers, other processes) loses much.
     """
     global _blas_controller
     try:

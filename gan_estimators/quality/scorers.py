@@ -50,7 +50,7 @@ scikit-learn#17168 was closed), and validates ``scoring`` parameters against
 that dict (never replacing an existing name), and adds them to the already-built ``scoring``
 name sets of the scikit-learn (and this package's) classes and functions imported so far;
 modules imported later build their sets from the updated dict.  It imports only
-``sklearn.metrics``, takes a few milliseconds, and is idempotent.  If a future scikit-learn
+``sklearn.metrics`` and is idempotent.  If a future scikit-learn
 changes those internals, registration is skipped with a warning and the scorer objects from
 :func:`get_scorer` keep working everywhere as callables.
 """
