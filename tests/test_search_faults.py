@@ -46,3 +46,20 @@ def test_a_corrupt_memory_entry_is_refitted_once_and_replaced(tmp_path):
     assert third.n_candidates_evaluated_ == 0  # replaced: restored like the others
     for rerun in (second, third):
         assert list(rerun.cv_results_["params"]) == list(first.cv_results_["params"])
+
+
+def test_an_interrupted_refit_of_a_fully_restored_search_keeps_its_results(tmp_path, monkeypatch):
+    first = evolve(memory=tmp_path).fit(*landscape_data())
+
+    def interrupted(self, X, y=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Landscape, "fit", interrupted)  # the only fit left is the refit
+    search = evolve(memory=tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        search.fit(*landscape_data())
+    assert search.n_candidates_evaluated_ == 0
+    assert search.stop_reason_ == "interrupt"
+    assert list(search.cv_results_["params"]) == list(first.cv_results_["params"])
+    assert search.best_params_ == first.best_params_
+    assert not hasattr(search, "best_estimator_")
