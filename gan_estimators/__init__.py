@@ -1,10 +1,10 @@
 """GANs as scikit-learn estimators, tuned by evolutionary search.
 
 The public API is re-exported here.  Names are imported lazily (PEP 562) so that
-``import gan_estimators`` stays fast and does not start TensorFlow until a GAN is
-actually used: tuning an SVC with :class:`EvolutionarySearchCV` or running
-``gan-estimators --help`` never pays for TensorFlow's import.  Importing the package does
-register its scorer names with scikit-learn (:mod:`gan_estimators.quality.scorers`).
+``import gan_estimators`` does not start TensorFlow until a GAN is actually used: tuning an
+SVC with :class:`EvolutionarySearchCV` or running ``gan-estimators --help`` never pays for
+TensorFlow's import.  Importing the package does import scikit-learn, to register its scorer
+names (:mod:`gan_estimators.quality.scorers`).
 """
 
 import importlib

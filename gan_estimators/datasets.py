@@ -7,8 +7,8 @@ names, the ``GAN_ESTIMATORS_DATA`` environment variable, Keras's cache or Debian
 (``download_if_missing=True``) and none of them has the files. :func:`extract_class` picks the
 images of one class, since the reference workflow trains one GAN per class.
 
-Importing this module imports neither TensorFlow nor Keras (nor scikit-learn): Keras is imported
-only inside the download fallback.
+Importing this module does not import TensorFlow or Keras: Keras is imported only inside the
+download fallback.
 """
 
 import gzip
@@ -124,7 +124,6 @@ def load_digits_images(*, return_X_y=False):
     >>> X.shape, X.dtype.name, float(X.min()), float(X.max())
     ((1797, 8, 8, 1), 'float32', 0.0, 1.0)
     """
-    # Imported here so that importing this module stays cheap (the CLI imports it for --help).
     from sklearn.datasets import load_digits
     from sklearn.utils import Bunch
 

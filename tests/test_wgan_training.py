@@ -123,7 +123,7 @@ def test_label_noise_true_means_point_two_and_changes_training():
     noisy = WGANEstimator(label_noise=True, **kwargs).fit(X).history_["critic_loss"]
     assert clean != noisy
     params = WGANEstimator(label_noise=True).get_params()
-    assert resolve_settings(params, "tabular").label_noise == 0.2
+    assert resolve_settings(params, "tabular").loss.label_noise == 0.2
 
 
 def test_vanilla_gan_critic_outputs_probabilities():

@@ -15,11 +15,12 @@ from numbers import Real
 
 import numpy as np
 
+from gan_estimators.gan._config import NETWORKS
 from gan_estimators.gan.errors import ModelFolderError
 from gan_estimators.gan.layout import IMAGE, TABULAR
 
 #: Network kinds a fit records in ``network_``.
-_NETWORK_KINDS = ("conv", "mlp")
+_NETWORK_KINDS = tuple(name for name in NETWORKS if name != "auto")
 
 
 def _is_int(value, low=0):

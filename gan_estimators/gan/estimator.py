@@ -337,9 +337,13 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         )
         self._optimizer_key_ = tuple(key)
 
+    def _optimizer_key(self):
+        """What the optimizers are built from: (name, beta_1, beta_2)."""
+        return (self.optimizer, float(self.beta_1), float(self.beta_2))
+
     def _ensure_optimizers(self, settings):
         """Create (or keep, on warm starts) the optimizers and set their learning rates."""
-        key = (self.optimizer, float(self.beta_1), float(self.beta_2))
+        key = self._optimizer_key()
         rates = settings.generator_learning_rate, settings.critic_learning_rate
         if getattr(self, "_optimizer_key_", None) != key or not hasattr(
             self, "generator_optimizer_"

@@ -3,8 +3,11 @@
 A save writes every file into a staging folder beside the destination and then renames the
 staging folder into place (:func:`staged_folder`), so the destination holds either the
 previous model or the new one as a whole, never a mix, and no file of a previous model
-survives.  The last file written, :data:`MANIFEST`, lists every model file with its size and
-SHA-256; :func:`verify_manifest` checks a folder against it before anything is read.
+survives.  A destination that also holds other files (or that cannot be renamed: a link, a
+read-only parent) gets the model's files one by one instead, its manifest removed first and
+written last, so until the save completes it does not load.  The last file written,
+:data:`MANIFEST`, lists every model file with its size and SHA-256; :func:`verify_manifest`
+checks a folder against it before the networks and arrays are read.
 
 This module imports neither TensorFlow nor Keras: the command line checks an output folder
 with :func:`check_destination` before it trains.
@@ -86,7 +89,7 @@ def check_destination(path, *, overwrite=False):
     {"beside", "in place"}
         :data:`BESIDE` when the folder is missing, empty or holds only a saved model's files
         (it is replaced as a whole); :data:`IN_PLACE` when it also holds other files, which
-        stay.
+        stay, or is a link or in a folder that cannot be written.
 
     Raises
     ------
@@ -191,7 +194,8 @@ def staged_folder(path, *, overwrite=False):
     """Yield an empty staging folder; on success, it becomes the model folder ``path``.
 
     See :func:`check_destination` for where the staging folder goes.  If the block raises
-    (or is interrupted), the staging folder is removed and ``path`` is left as it was.
+    (or is interrupted), the staging folder is removed and ``path`` is left as it was; once
+    the block is done, the files are moved with Ctrl-C held back.
     Missing parent folders of ``path`` are created.
     """
     path = os.path.abspath(os.fspath(path))

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from gan_estimators._random import derive_seed
+from gan_estimators._random import derive_seed, draw_seed
 from gan_estimators.gan._config import UPSAMPLINGS
 
 #: BatchNormalization momentum of the reference networks (Keras convention: weight of the
@@ -93,7 +93,7 @@ class _SeedStream:
         self._rng = np.random.default_rng(seed)
 
     def __call__(self):
-        return int(self._rng.integers(0, 2**31 - 1))
+        return draw_seed(self._rng)
 
 
 def _kernel_init(std, seeds):

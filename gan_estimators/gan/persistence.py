@@ -462,7 +462,7 @@ class PersistenceMixin:
         """
         key = getattr(self, "_optimizer_key_", None)
         if key is None:
-            key = (self.optimizer, float(self.beta_1), float(self.beta_2))
+            key = self._optimizer_key()
         self._build_optimizers(key, (0.0, 0.0))  # the states hold the learning rates
         for network, name in OPTIMIZERS.items():
             getattr(self, name).set_state(states[network])

@@ -33,8 +33,6 @@ class Settings:
         The network family.
     critic_norm : {"batch", "layer", "none"}
         The critic's normalisation.
-    label_noise : float
-        Label noise η of the vanilla GAN.
     generator_learning_rate, critic_learning_rate : float
         The learning rate of each network's optimizer.
     """
@@ -42,7 +40,6 @@ class Settings:
     loss: LossStrategy
     network: str
     critic_norm: str
-    label_noise: float
     generator_learning_rate: float
     critic_learning_rate: float
 
@@ -98,7 +95,6 @@ def resolve_settings(params, kind):
         loss=loss,
         network=network,
         critic_norm=norm,
-        label_noise=float(label_noise),
         generator_learning_rate=float(lr if generator_lr is None else generator_lr),
         critic_learning_rate=float(lr if critic_lr is None else critic_lr),
     )

@@ -51,6 +51,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils import check_random_state
 
+from gan_estimators._random import draw_seed
 from gan_estimators.quality.feature_base import (
     _STORABLE_MAPS,
     FeatureMap,
@@ -485,10 +486,10 @@ def resolve_feature_map(feature_map, X, *, random_state=None):
                 f"{sorted(FEATURE_MAPS)}, a FeatureMap, a Keras model, a scikit-learn "
                 "transformer or a callable"
             )
-        seed = check_random_state(random_state).randint(np.iinfo(np.int32).max)
+        seed = draw_seed(random_state)
         mapping = FEATURE_MAPS[name]()
         if "random_state" in mapping.get_params():
-            mapping.set_params(random_state=int(seed))
+            mapping.set_params(random_state=seed)
     elif isinstance(feature_map, FeatureMap):
         # A fresh unfitted copy sharing the parameters: sklearn's clone would deep-copy them,
         # which for a Keras model or a large callable is slow and pointless (never mutated).

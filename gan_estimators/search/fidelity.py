@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.utils.validation import _num_samples
 
+from gan_estimators._random import draw_seed
 from gan_estimators.search import evolution as _evolution
 
 #: The resource that subsamples the data instead of setting a parameter.
@@ -154,7 +155,7 @@ def make_schedule(search, X, rng):
         raise ValueError(
             f"min_resources={min_resources!r} must be smaller than max_resources={max_resources!r}"
         )
-    seed = int(rng.integers(2**31 - 1)) if resource == N_SAMPLES else 0
+    seed = draw_seed(rng) if resource == N_SAMPLES else 0
     return Schedule(
         resource,
         budgets(min_resources, max_resources, search.factor, integral),
