@@ -32,11 +32,17 @@ cache, cache hits, best CV score, and the held-out ``score`` of the refitted bes
 baseline, the untuned reference configuration with the same budget fitted in the same process.
 A run takes a few minutes, so the section uses only the first seed.
 
+Sections comparing the algorithms (``steady``: steady state's speed-up beside random search's;
+``heterogeneous``: steady state against generations on costs that differ 80-fold;
+``quality``: every algorithm and random search at equal fits) live in
+``bench/search_algorithms.py``; see its docstring for their workloads and floors.
+
 Usage::
 
     python bench/search_speed.py                 # every section, five seeds
     python bench/search_speed.py --sections svc --seeds 0 1
     python bench/search_speed.py --sections wgan  # the WGAN evolution only (first seed: 0)
+    python bench/search_speed.py --sections steady heterogeneous quality --seeds 0 1
 """
 
 import argparse
@@ -48,6 +54,7 @@ import warnings
 
 import joblib
 import numpy as np
+import search_algorithms
 from scipy import stats
 from sklearn.datasets import load_digits
 from sklearn.model_selection import RandomizedSearchCV, train_test_split
@@ -414,6 +421,7 @@ def bench_wgan(seeds):
 SECTIONS = {
     "svc": bench_svc,
     "wgan": bench_wgan,
+    **search_algorithms.SECTIONS,
 }
 
 

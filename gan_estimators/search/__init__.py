@@ -2,6 +2,9 @@
 
 - :mod:`.search_cv`: :class:`EvolutionarySearchCV`, a scikit-learn ``BaseSearchCV``;
 - :mod:`.evolution`: the genetic algorithm (DEAP operators, selection, hall of fame);
+- :mod:`.algorithms`: the ``algorithm`` names, their ``algorithm_params`` and what breeds each;
+  :mod:`.strategies`: CMA-ES and differential evolution; :mod:`.steady_state`: the
+  asynchronous steady-state genetic algorithm, which runs its own fits;
 - :mod:`.space`: search dimensions (:class:`Integer`, :class:`Real`, :class:`Categorical`)
   and the gene encoding, with canonical (rounded) real values; :mod:`.distributions`:
   ``scipy.stats`` distributions as dimensions;

@@ -228,10 +228,16 @@ def assess(run, offspring, generation, cross_validate):
     return {"nevals": n_fitted, "restored": n_restored, "cache_hits": n_hits}
 
 
-def promoted(scored, factor):
-    """The keys of the best ``ceil(len(scored) / factor)`` of ``scored`` ((key, score)
-    pairs), best first; NaN scores are never promoted."""
-    n_promoted = math.ceil(len(scored) / factor)
+def promoted(scored, factor, rounding=math.ceil):
+    """The keys of the best ``rounding(len(scored) / factor)`` of ``scored`` ((key, score)
+    pairs), best first; NaN scores are never promoted.
+
+    ``math.ceil`` promotes at least one of a complete batch; the steady-state search, which
+    promotes while scores still arrive, passes ``math.floor`` (asynchronous successive
+    halving: a configuration is promoted once it is in the top ``1/factor`` of all those
+    scored at its rung so far).
+    """
+    n_promoted = int(rounding(len(scored) / factor))
     finite = [(key, score) for key, score in scored if math.isfinite(score)]
     finite.sort(key=lambda pair: -pair[1])  # stable: ties keep their order of appearance
     return [key for key, _ in finite[:n_promoted]]

@@ -13,6 +13,8 @@ Each cross-validation record then carries ``n_warnings``, ``warning_counts`` (ca
 count) and ``first_warning`` (``"Category: message"`` or None); :func:`columns` turns them into
 ``cv_results_`` columns and :func:`summary` into the lines the search prints at ``verbose >= 1``.
 Workers that cannot write to the folder (a Dask worker on another machine) report nothing.
+The steady-state search runs its fits itself and collects their warnings in the fitting process
+with :func:`call_quietly`, which returns the same summary with the record.
 """
 
 import json
@@ -49,8 +51,7 @@ class CandidateWarnings:
             return
         recorder = warnings.catch_warnings(record=True)
         self._recorders[id(context)] = (recorder, recorder.__enter__())
-        # every occurrence counts unless a filter in force says otherwise
-        warnings.simplefilter("always", append=True)
+        _count_every_occurrence()
 
     def on_fit_task_end(self, estimator, context):
         """Stop recording and write the summary of the candidate's warnings."""
@@ -59,12 +60,7 @@ class CandidateWarnings:
             return
         recorder, caught = entry
         recorder.__exit__(None, None, None)
-        counts = {}
-        for warning in caught:
-            name = warning.category.__name__
-            counts[name] = counts.get(name, 0) + 1
-        first = f"{caught[0].category.__name__}: {caught[0].message}" if caught else None
-        summary = {"n_warnings": len(caught), "warning_counts": counts, "first_warning": first}
+        summary = warning_summary(caught)
         try:
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "w") as file:
@@ -86,6 +82,31 @@ class CandidateWarnings:
             except (OSError, ValueError):
                 pass
             record.update(summary)
+
+
+def _count_every_occurrence():
+    # every occurrence counts unless a filter in force says otherwise
+    warnings.simplefilter("always", append=True)
+
+
+def warning_summary(caught):
+    """What a record carries about the ``caught`` warnings of its fit: ``n_warnings``,
+    ``warning_counts`` (category name -> count) and ``first_warning``."""
+    counts = {}
+    for warning in caught:
+        name = warning.category.__name__
+        counts[name] = counts.get(name, 0) + 1
+    first = f"{caught[0].category.__name__}: {caught[0].message}" if caught else None
+    return {"n_warnings": len(caught), "warning_counts": counts, "first_warning": first}
+
+
+def call_quietly(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` with its warnings collected, not shown: returns its
+    result and their :func:`warning_summary` (for fits the search runs itself)."""
+    with warnings.catch_warnings(record=True) as caught:
+        _count_every_occurrence()
+        result = function(*args, **kwargs)
+    return result, warning_summary(caught)
 
 
 def fill_missing(records):

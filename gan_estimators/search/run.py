@@ -69,6 +69,8 @@ class SearchRun:
     schedule: object = None
     # multi-fidelity: key -> (highest rung reached, score there)
     reached: dict = field(default_factory=dict)
+    # (X, y, fit parameters) of the fit, for algorithms that run their own fits
+    fit_data: tuple = ()
     # what the stopping rules read
     fits_used: int = 0
     best_so_far: float = -math.inf
@@ -297,14 +299,39 @@ class SearchRun:
             self.stale_generations += 1
         return record
 
+    def stop_reason(self, search, record):
+        """Why the search stops after the generation ``record`` describes, or None to go on.
 
-def progress_bar(search, n_generations):
-    """A tqdm bar over generations when ``search.verbose``, else a context giving None."""
+        The first rule that holds gives the reason: ``"max_fits"`` when the budget cut the
+        generation short; ``"patience"`` after ``patience`` generations without a better best
+        score; ``"max_time"`` once ``max_time`` seconds have passed; ``"callback"`` when a
+        callback returned True; ``"generations"`` after the last generation; ``"max_fits"``
+        when the budget left cannot cross-validate one more configuration. A
+        ``KeyboardInterrupt`` ends the search at any point with ``"interrupt"``.
+        """
+        if self.truncated:
+            return "max_fits"
+        if search.patience is not None and self.stale_generations >= search.patience:
+            return "patience"
+        if search.max_time is not None and record["elapsed"] >= search.max_time:
+            return "max_time"
+        if self.stop_requested:
+            return "callback"
+        if record["gen"] == search.generations - 1:
+            return "generations"
+        if search.max_fits is not None and search.max_fits - self.fits_used < search.n_splits_:
+            return "max_fits"
+        return None
+
+
+def progress_bar(search, total, unit="gen"):
+    """A tqdm bar over ``total`` steps of ``unit`` (None: an unknown total) when
+    ``search.verbose``, else a context giving None."""
     if not search.verbose:
         return contextlib.nullcontext()
     from tqdm.auto import tqdm
 
-    return tqdm(total=n_generations, desc=type(search).__name__, unit="gen")
+    return tqdm(total=total, desc=type(search).__name__, unit=unit)
 
 
 def warn_if_splits_vary(cv):

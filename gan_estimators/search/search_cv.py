@@ -36,12 +36,14 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from gan_estimators._random import numpy_generator
+from gan_estimators.search import algorithms as _algorithms
 from gan_estimators.search import ending as _ending
 from gan_estimators.search import evolution as _evolution
 from gan_estimators.search import fidelity as _fidelity
 from gan_estimators.search import initial as _initial
 from gan_estimators.search import quiet as _quiet
 from gan_estimators.search import run as _run
+from gan_estimators.search import steady_state as _steady_state
 from gan_estimators.search import store as _store
 from gan_estimators.search import workers as _workers
 from gan_estimators.search.space import SearchSpace
@@ -96,7 +98,8 @@ class EvolutionarySearchCV(BaseSearchCV):
     generations : int, default=5
         Number of generations, the initial population (see ``initial_population``) counting
         as the first; each later generation assesses at most ``population_size`` new
-        individuals (with ``resource`` set, each once per budget it reaches).
+        individuals (with ``resource`` set, each once per budget it reaches). With
+        ``"steady_state"``, the search breeds as many children as these generations hold.
 
     crossover_probability : float, default=0.5
         Probability that a pair of parents is crossed over.
@@ -114,10 +117,23 @@ class EvolutionarySearchCV(BaseSearchCV):
         the next population when they are not in it. 0 disables elitism. Configurations with a
         NaN score never enter the hall of fame.
 
-    algorithm : {"simple", "mu_plus_lambda"}, default="simple"
+    algorithm : {"simple", "mu_plus_lambda", "cma-es", "de", "steady_state"}, default="simple"
         ``"simple"``: DEAP's ``eaSimple`` scheme, offspring replace the population.
         ``"mu_plus_lambda"``: ``eaMuPlusLambda``, ``population_size`` offspring compete with
-        their parents for the next population.
+        their parents for the next population. ``"cma-es"``: DEAP's CMA-ES on the gene
+        vector, ``population_size`` samples per generation. ``"de"``: differential evolution
+        (DE/rand/1/bin), one trial per individual (``population_size`` at least 4).
+        ``"steady_state"``: an asynchronous genetic algorithm without generations: a child is
+        bred and dispatched whenever a worker is free, from the best ``population_size``
+        configurations completed so far; at ``n_jobs > 1`` what it evaluates depends on
+        which fits finish first. See :mod:`gan_estimators.search.strategies` and
+        :mod:`gan_estimators.search.steady_state`.
+
+    algorithm_params : dict or None, default=None
+        The algorithm's own settings: ``"cma-es"``: ``{"sigma": 0.3}``, the initial step
+        size in gene units; ``"de"``: ``{"F": 0.5, "CR": 0.9}``, the differential weight in
+        (0, 2] and the crossover rate in [0, 1]; the others accept none. Unknown keys raise
+        a ValueError naming the accepted ones (:mod:`gan_estimators.search.algorithms`).
 
     initial_population : list of dict or None, default=None
         The configurations of the first generation, before random ones fill it up to
@@ -167,15 +183,18 @@ class EvolutionarySearchCV(BaseSearchCV):
 
     max_time : float or None, default=None
         Stop after the first generation that ends more than ``max_time`` seconds after the
-        search started (a running generation is not cut short).
+        search started (a running generation is not cut short; ``"steady_state"`` breeds no
+        child after ``max_time`` and lets the running fits finish).
 
     patience : int or None, default=None
-        Stop after ``patience`` consecutive generations without a better best score.
+        Stop after ``patience`` consecutive generations without a better best score
+        (``"steady_state"``: ``patience * population_size`` completed evaluations).
 
     callbacks : callable, list of callables or None, default=None
         Called after each generation with its logbook entry (a dict with the keys of
         ``logbook_``), the generation that ends the search (``max_fits``, ``max_time``,
         ``patience`` or the last one) included; a callback returning True stops the search.
+        ``"steady_state"`` calls them after each completed evaluation instead.
 
     memory : str, os.PathLike, joblib.Memory or None, default=None
         Where evaluations persist across runs, keyed by the data, the estimator's parameters,
@@ -254,6 +273,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         re-evaluated), ``min``/``max``/``mean``/``std`` of the population's finite fitnesses
         (with ``resource`` set, of those scored at the top budget),
         ``best`` (best fitness so far) and ``elapsed`` (seconds since the search started).
+        ``"steady_state"``: one entry per completed evaluation, ``gen`` counting them.
     hall_of_fame_ : list of dict
         The best configurations evaluated, best first, as ``{"params": ..., "score": ...}``
         (``max(1, hall_of_fame_size)`` of them).
@@ -292,7 +312,8 @@ class EvolutionarySearchCV(BaseSearchCV):
         "mutation_probability": [Interval(numbers.Real, 0, 1, closed="both")],
         "tournament_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "hall_of_fame_size": [Interval(numbers.Integral, 0, None, closed="left")],
-        "algorithm": [StrOptions({"simple", "mu_plus_lambda"})],
+        "algorithm": [StrOptions(set(_algorithms.ALGORITHMS))],
+        "algorithm_params": [dict, None],
         "initial_population": [list, None],
         "resource": [str, None],
         "min_resources": [Interval(numbers.Real, 0, None, closed="neither"), None],
@@ -322,6 +343,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         tournament_size=3,
         hall_of_fame_size=1,
         algorithm="simple",
+        algorithm_params=None,
         initial_population=None,
         resource=None,
         min_resources=None,
@@ -361,6 +383,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         self.tournament_size = tournament_size
         self.hall_of_fame_size = hall_of_fame_size
         self.algorithm = algorithm
+        self.algorithm_params = algorithm_params
         self.initial_population = initial_population
         self.resource = resource
         self.min_resources = min_resources
@@ -432,6 +455,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         self._state = _run.SearchRun(
             space, rng, store=store, data_token=data_token, seeds=seeds, schedule=schedule
         )
+        self._state.fit_data = (X, y, params)
         own_callbacks = self.__dict__.get("_skl_callbacks")
         folder = tempfile.mkdtemp(prefix="search-warnings-")
         self._state.candidate_warnings = _quiet.CandidateWarnings(folder)
@@ -453,15 +477,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         return self
 
     def _check_settings(self):
-        if (
-            self.algorithm == "mu_plus_lambda"
-            and self.crossover_probability + self.mutation_probability > 1
-        ):
-            raise ValueError(
-                "With algorithm='mu_plus_lambda' crossover_probability + mutation_probability "
-                f"must be at most 1, got {self.crossover_probability} + "
-                f"{self.mutation_probability}"
-            )
+        _algorithms.check_settings(self)
         for callback in self._callback_list():
             if not callable(callback):
                 raise TypeError(f"callbacks must be callables, got {callback!r}")
@@ -497,9 +513,17 @@ class EvolutionarySearchCV(BaseSearchCV):
         """Evolve the population, evaluating each generation with ``evaluate_candidates``.
 
         The loop of DEAP's ``eaSimple``: breed, evaluate, update the hall of fame, record, and
-        check the stopping rules (:meth:`_stop_reason`).
+        check the stopping rules (:meth:`~gan_estimators.search.run.SearchRun.stop_reason`).
+        ``"steady_state"`` runs :mod:`gan_estimators.search.steady_state` instead.
         """
         run = self._begin_search(callback_ctx)
+        if self.algorithm == "steady_state":
+            steady = _steady_state.SteadyState(self, run)
+            total = None if run.schedule else steady.budget
+            with _run.progress_bar(self, total, unit="eval") as run.progress:
+                stop = steady.run_search()
+            _ending.end_search(self, stop)
+            return
         cross_validate = functools.partial(run.cross_validate, evaluate_candidates, self)
         evolution, population, stop = run.evolution, [], None
         try:
@@ -514,37 +538,12 @@ class EvolutionarySearchCV(BaseSearchCV):
                     evolution.update_hall_of_fame(evaluated)
                     population = evolution.survivors(population, evaluated)
                     record = run.record(generation, counts, population)
-                    stop = self._stop_reason(record)
+                    stop = run.stop_reason(self, record)
                     if stop is not None:
                         break
         except KeyboardInterrupt:
             stop = "interrupt"
         _ending.end_search(self, stop)
-
-    def _stop_reason(self, record):
-        """Why the search stops after the generation ``record`` describes, or None to go on.
-
-        The first rule that holds gives the reason: ``"max_fits"`` when the budget cut the
-        generation short; ``"patience"`` after ``patience`` generations without a better best
-        score; ``"max_time"`` once ``max_time`` seconds have passed; ``"callback"`` when a
-        callback returned True; ``"generations"`` after the last generation; ``"max_fits"``
-        when the budget left cannot cross-validate one more configuration. A
-        ``KeyboardInterrupt`` ends the search at any point with ``"interrupt"``.
-        """
-        run = self._state
-        if run.truncated:
-            return "max_fits"
-        if self.patience is not None and run.stale_generations >= self.patience:
-            return "patience"
-        if self.max_time is not None and record["elapsed"] >= self.max_time:
-            return "max_time"
-        if run.stop_requested:
-            return "callback"
-        if record["gen"] == self.generations - 1:
-            return "generations"
-        if self.max_fits is not None and self.max_fits - run.fits_used < self.n_splits_:
-            return "max_fits"
-        return None
 
     def _begin_search(self, callback_ctx):
         """Check the settings that need ``n_splits_``; set up the evolution and the logbook."""
@@ -565,16 +564,10 @@ class EvolutionarySearchCV(BaseSearchCV):
             run.search_ctx = callback_ctx.subcontext(
                 task_name="search", max_subtasks=None
             ).call_on_fit_task_begin(estimator=self)
-        run.evolution = _evolution.Evolution(
+        run.evolution = _algorithms.make_evolution(
+            self,
             run.space,
             run.rng,
-            population_size=self.population_size,
-            crossover_probability=self.crossover_probability,
-            mutation_probability=self.mutation_probability,
-            tournament_size=self.tournament_size,
-            hall_of_fame_size=self.hall_of_fame_size,
-            algorithm=self.algorithm,
-            gene_precision=self.gene_precision,
             is_known=(run.cache if run.schedule is None else run.reached).__contains__,
             top_rung=0 if run.schedule is None else run.schedule.top,
         )

@@ -1,0 +1,339 @@
+"""Sections of ``bench/search_speed.py`` that compare the search algorithms.
+
+``steady``: SVC over digits (the ``svc`` section's workload), ``algorithm="steady_state"`` at
+``n_jobs=1`` and ``n_jobs=2`` against RandomizedSearchCV on the same number of candidates, run
+in the same process, interleaved. Floors: steady state's speed-up at least 0.95x random
+search's, and its fraction of the workers' wall time inside fit+score at ``n_jobs=2`` at least
+0.95x random search's.
+
+``heterogeneous``: a synthetic estimator that sleeps for a time set by two parameters, the way a
+GAN's cost grows with ``n_filters`` (16-128) and ``n_critic`` (1-10) (``COST_SCALE`` seconds per
+16 filters and critic update), and scores by a third; steady state against the generational GA
+(``"simple"``) on the same number of evaluations (population ``HETEROGENEOUS_POPULATION``, 2
+folds, both stopped by ``max_fits=HETEROGENEOUS_FITS``), ``n_jobs=2`` on loky workers. Floor:
+steady state at least 1.3x sooner. The two evaluate different configurations, so their total
+sleep differs; ``sooner_at_equal_work`` compares wall time per second of work (the idle time
+alone).
+
+``quality``: best CV score and held-out score at an equal number of fits (``QUALITY_FITS``; the
+evolutionary searches stop at ``max_fits``) for ``simple``, ``mu_plus_lambda``, ``cma-es``,
+``de``, ``steady_state`` and RandomizedSearchCV, on SVC over digits and on
+HistGradientBoostingClassifier over breast cancer, one line per run, then the mean and standard
+deviation over the seeds per problem and search. Fits run sequentially, one thread each.
+"""
+
+import time
+
+import numpy as np
+from scipy import stats
+from sklearn.base import BaseEstimator
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import KFold, RandomizedSearchCV, train_test_split
+from sklearn.svm import SVC
+from threadpoolctl import threadpool_limits
+
+from gan_estimators import EvolutionarySearchCV, Integer, Real
+from gan_estimators.search.workers import worker_thread_limits
+
+SPEEDUP_RATIO_FLOOR = 0.95
+FRACTION_RATIO_FLOOR = 0.95
+HETEROGENEOUS_FLOOR = 1.3
+HETEROGENEOUS_FITS = 80
+HETEROGENEOUS_POPULATION = 4
+COST_SCALE = 0.004
+QUALITY_FITS = 96
+ALGORITHMS = ("simple", "mu_plus_lambda", "cma-es", "de", "steady_state")
+
+
+def _base():
+    import search_speed
+
+    return search_speed
+
+
+def _digits():
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+
+
+# -- steady state against random search: speed-up and fit fraction --------------------------------
+
+
+def bench_steady(seeds):
+    """SVC over digits: steady state's speed-up beside RandomizedSearchCV's."""
+    base = _base()
+    X_train, X_test, y_train, y_test = _digits()
+    base._evolve_svc(X_train[:300], y_train[:300], seed=0, n_jobs=2, algorithm="steady_state")
+    walls = {"steady_state": {1: [], 2: []}, "random": {1: [], 2: []}}
+    fractions = {"steady_state": [], "random": []}
+    for seed in seeds:
+        n_candidates = None
+        for n_jobs in (1, 2):
+            search, wall = base._evolve_svc(
+                X_train, y_train, seed, n_jobs, algorithm="steady_state"
+            )
+            n_candidates = n_candidates or search.n_candidates_evaluated_
+            fraction = base._fit_fraction(
+                base._fit_seconds(search) + base._score_seconds(search), wall, n_jobs
+            )
+            walls["steady_state"][n_jobs].append(wall)
+            if n_jobs == 2:
+                fractions["steady_state"].append(fraction)
+            base.emit(
+                {
+                    **base._svc_record(
+                        "steady_state",
+                        seed,
+                        n_jobs,
+                        wall,
+                        search,
+                        X_test,
+                        y_test,
+                        fit_and_score_fraction=round(fraction, 3),
+                    ),
+                    "section": "steady",
+                }
+            )
+        for n_jobs in (1, 2):
+            search, wall = base._random_search(X_train, y_train, seed, n_candidates, n_jobs)
+            fraction = base._fit_fraction(
+                base._fit_seconds(search) + base._score_seconds(search), wall, n_jobs
+            )
+            walls["random"][n_jobs].append(wall)
+            if n_jobs == 2:
+                fractions["random"].append(fraction)
+            base.emit(
+                {
+                    **base._svc_record(
+                        "random",
+                        seed,
+                        n_jobs,
+                        wall,
+                        search,
+                        X_test,
+                        y_test,
+                        fit_and_score_fraction=round(fraction, 3),
+                    ),
+                    "section": "steady",
+                }
+            )
+    speedup = {kind: sum(w[1]) / sum(w[2]) for kind, w in walls.items()}
+    fraction = {kind: float(np.mean(v)) for kind, v in fractions.items()}
+    speedup_ratio = speedup["steady_state"] / speedup["random"]
+    fraction_ratio = fraction["steady_state"] / fraction["random"]
+    base.emit(
+        {
+            "section": "steady",
+            "summary": True,
+            "seeds": list(seeds),
+            "speedup_steady_state": round(speedup["steady_state"], 3),
+            "speedup_random": round(speedup["random"], 3),
+            "speedup_ratio": round(speedup_ratio, 3),
+            "speedup_ratio_floor": SPEEDUP_RATIO_FLOOR,
+            "speedup_ok": speedup_ratio >= SPEEDUP_RATIO_FLOOR,
+            "fit_and_score_fraction_steady_state_n_jobs_2": round(fraction["steady_state"], 3),
+            "fit_and_score_fraction_random_n_jobs_2": round(fraction["random"], 3),
+            "fraction_ratio": round(fraction_ratio, 3),
+            "fraction_ratio_floor": FRACTION_RATIO_FLOOR,
+            "fraction_ok": fraction_ratio >= FRACTION_RATIO_FLOOR,
+            **base._load(),
+        }
+    )
+
+
+# -- heterogeneous costs: steady state against generations ----------------------------------------
+
+
+class CostlyCandidate(BaseEstimator):
+    """Sleeps ``COST_SCALE * n_filters / 16 * n_critic`` seconds in ``fit``; scores by ``x``
+    alone, so the search does not steer towards cheap or costly configurations."""
+
+    def __init__(self, n_filters=64, n_critic=5, x=0.5):
+        self.n_filters = n_filters
+        self.n_critic = n_critic
+        self.x = x
+
+    def fit(self, X, y=None):
+        time.sleep(COST_SCALE * self.n_filters / 16 * self.n_critic)
+        return self
+
+    def score(self, X, y=None):
+        return -((self.x - 0.3) ** 2)
+
+
+COSTLY_SPACE = {"n_filters": Integer(16, 128), "n_critic": Integer(1, 10), "x": Real(0.0, 1.0)}
+
+
+def bench_heterogeneous(seeds):
+    """Steady state against the generational GA on candidates whose costs differ 80-fold."""
+    base = _base()
+    X = np.zeros((16, 1))
+    walls = {"simple": [], "steady_state": []}
+    works = {"simple": [], "steady_state": []}
+
+    def costly_search(algorithm, seed, max_fits=HETEROGENEOUS_FITS):
+        return EvolutionarySearchCV(
+            CostlyCandidate(),
+            COSTLY_SPACE,
+            algorithm=algorithm,
+            population_size=HETEROGENEOUS_POPULATION,
+            generations=50,
+            max_fits=max_fits,
+            cv=KFold(2),
+            n_jobs=2,
+            refit=False,
+            random_state=seed,
+        )
+
+    with worker_thread_limits(2):
+        costly_search("simple", 0, max_fits=4).fit(X)  # start the workers
+        for seed in seeds:
+            for algorithm in ("simple", "steady_state"):
+                search = costly_search(algorithm, seed)
+                start = time.perf_counter()
+                search.fit(X)
+                wall = time.perf_counter() - start
+                walls[algorithm].append(wall)
+                work = base._fit_seconds(search)
+                works[algorithm].append(work)
+                base.emit(
+                    {
+                        "section": "heterogeneous",
+                        "search": algorithm,
+                        "seed": seed,
+                        "n_jobs": 2,
+                        "evaluations": len(search.cv_results_["params"]),
+                        "wall_s": round(wall, 3),
+                        "work_s": round(work, 3),
+                        "wall_over_work_per_worker": round(wall / (work / 2), 3),
+                        "best_cv": round(float(search.best_score_), 5),
+                        **base._load(),
+                    }
+                )
+    ratio = sum(walls["simple"]) / sum(walls["steady_state"])
+    per_work = {kind: sum(walls[kind]) / sum(works[kind]) for kind in walls}
+    base.emit(
+        {
+            "section": "heterogeneous",
+            "summary": True,
+            "seeds": list(seeds),
+            "wall_s_simple": round(sum(walls["simple"]), 2),
+            "wall_s_steady_state": round(sum(walls["steady_state"]), 2),
+            "sooner": round(ratio, 3),
+            "sooner_floor": HETEROGENEOUS_FLOOR,
+            "sooner_ok": ratio >= HETEROGENEOUS_FLOOR,
+            "work_s_simple": round(sum(works["simple"]), 2),
+            "work_s_steady_state": round(sum(works["steady_state"]), 2),
+            "sooner_at_equal_work": round(per_work["simple"] / per_work["steady_state"], 3),
+            **base._load(),
+        }
+    )
+
+
+# -- quality at equal fits ----------------------------------------------------------------------
+
+
+def _problems():
+    X_train, X_test, y_train, y_test = _digits()
+    svc_space = {
+        "C": Real(1e-3, 1e3, log=True),
+        "gamma": Real(1e-5, 1e-1, log=True),
+        "kernel": ["rbf", "linear"],
+    }
+    svc_distributions = {
+        "C": stats.loguniform(1e-3, 1e3),
+        "gamma": stats.loguniform(1e-5, 1e-1),
+        "kernel": ["rbf", "linear"],
+    }
+    X, y = load_breast_cancer(return_X_y=True)
+    gb_split = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+    gb_space = {
+        "learning_rate": Real(1e-3, 1.0, log=True),
+        "max_iter": Integer(10, 100),
+        "max_leaf_nodes": Integer(2, 32),
+        "l2_regularization": Real(1e-4, 10.0, log=True),
+    }
+    gb_distributions = {
+        "learning_rate": stats.loguniform(1e-3, 1.0),
+        "max_iter": stats.randint(10, 101),
+        "max_leaf_nodes": stats.randint(2, 33),
+        "l2_regularization": stats.loguniform(1e-4, 10.0),
+    }
+    return {
+        "svc_digits": (SVC(), svc_space, svc_distributions, (X_train, X_test, y_train, y_test)),
+        "hist_gradient_boosting_breast_cancer": (
+            HistGradientBoostingClassifier(random_state=0),
+            gb_space,
+            gb_distributions,
+            gb_split,
+        ),
+    }
+
+
+def bench_quality(seeds):
+    """Best CV and held-out scores of every algorithm and random search at equal fits."""
+    # one thread per fit: OpenMP pools sized to the machine thrash on a shared one
+    with threadpool_limits(limits=1):
+        _quality(seeds)
+
+
+def _quality(seeds):
+    base = _base()
+    summary = {}
+    for problem, (estimator, space, distributions, split) in _problems().items():
+        X_train, X_test, y_train, y_test = split
+        for seed in seeds:
+            searches = {
+                algorithm: EvolutionarySearchCV(
+                    estimator,
+                    space,
+                    algorithm=algorithm,
+                    population_size=8,
+                    generations=50,
+                    max_fits=QUALITY_FITS,
+                    cv=3,
+                    random_state=seed,
+                )
+                for algorithm in ALGORITHMS
+            }
+            searches["random"] = RandomizedSearchCV(
+                estimator, distributions, n_iter=QUALITY_FITS // 3, cv=3, random_state=seed
+            )
+            for kind, search in searches.items():
+                start = time.perf_counter()
+                search.fit(X_train, y_train)
+                wall = time.perf_counter() - start
+                record = {
+                    "section": "quality",
+                    "problem": problem,
+                    "search": kind,
+                    "seed": seed,
+                    "fits": len(search.cv_results_["params"]) * search.n_splits_,
+                    "wall_s": round(wall, 2),
+                    "best_cv": round(float(search.best_score_), 5),
+                    "held_out": round(float(search.score(X_test, y_test)), 5),
+                    **base._load(),
+                }
+                base.emit(record)
+                entry = summary.setdefault((problem, kind), {"best_cv": [], "held_out": []})
+                entry["best_cv"].append(record["best_cv"])
+                entry["held_out"].append(record["held_out"])
+    for (problem, kind), entry in summary.items():
+        base.emit(
+            {
+                "section": "quality",
+                "summary": True,
+                "problem": problem,
+                "search": kind,
+                "seeds": list(seeds),
+                "fits": QUALITY_FITS,
+                "mean_best_cv": round(float(np.mean(entry["best_cv"])), 5),
+                "std_best_cv": round(float(np.std(entry["best_cv"])), 5),
+                "mean_held_out": round(float(np.mean(entry["held_out"])), 5),
+                "std_held_out": round(float(np.std(entry["held_out"])), 5),
+            }
+        )
+
+
+SECTIONS = {"steady": bench_steady, "heterogeneous": bench_heterogeneous, "quality": bench_quality}
