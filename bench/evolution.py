@@ -4,7 +4,7 @@ For each dataset -- MNIST digit 5, Fashion-MNIST class 7 (``../shared/data`` or
 ``--data-home``) and the whole of scikit-learn's 8x8 digits (all classes, a quarter held out
 as its test split) -- and each seed, in one process so that machine load hits all alike:
 
-- **defaults**: ``WGANEstimator()`` trained for ``--refit-seconds`` (``max_time``, graph
+- **defaults**: ``GANEstimator()`` trained for ``--refit-seconds`` (``max_time``, graph
   compilation included);
 - **multi-fidelity**: ``EvolutionarySearchCV(..., resource="max_time")`` over
   :func:`demo_space`, the defaults in generation 0, each generation's offspring trained for
@@ -44,7 +44,7 @@ from sklearn.base import clone
 from sklearn.model_selection import RandomizedSearchCV, ShuffleSplit
 from sklearn.utils import check_random_state
 
-from gan_estimators import EvolutionarySearchCV, WGANEstimator
+from gan_estimators import EvolutionarySearchCV, GANEstimator
 from gan_estimators.cli.training import demo_param_space, rung_report
 from gan_estimators.datasets import extract_class, load_digits_images, load_mnist
 from gan_estimators.quality.diagnostics import GANTrainingWarning
@@ -79,7 +79,7 @@ def load(name, data_home):
 
 def demo_space():
     """The search space of ``gan-estimators demo`` (the same genes, the same ranges)."""
-    return demo_param_space(WGANEstimator(), time_budget=True)
+    return demo_param_space(GANEstimator(), time_budget=True)
 
 
 class _Uniform:
@@ -120,7 +120,7 @@ def plan(args):
 
 
 def make_search(method, settings, seed, args):
-    estimator = WGANEstimator(n_steps=None, max_time=args.refit_seconds, random_state=seed)
+    estimator = GANEstimator(n_steps=None, max_time=args.refit_seconds, random_state=seed)
     cv = ShuffleSplit(n_splits=1, test_size=0.25, random_state=seed)
     space = demo_space()
     common = {"cv": cv, "n_jobs": args.n_jobs, "refit": False, "random_state": seed}
@@ -174,7 +174,7 @@ def run_dataset(name, args):
     emit({"dataset": name, "n_train": len(train), "n_test": len(test), "plan": settings})
     fds = {method: [] for method in ("defaults", *args.methods)}
     for seed in range(args.seeds):
-        defaults, seconds = fit_for(WGANEstimator(random_state=seed), train, args.refit_seconds)
+        defaults, seconds = fit_for(GANEstimator(random_state=seed), train, args.refit_seconds)
         fd = score(defaults, seed)
         fds["defaults"].append(fd)
         base = {"dataset": name, "seed": seed}

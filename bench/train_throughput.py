@@ -1,4 +1,4 @@
-"""Training throughput of WGANEstimator's compiled step against the classic Keras GAN loop.
+"""Training throughput of the GAN estimators' compiled step against the classic Keras GAN loop.
 
 Both sides train the same reference DCGAN generator and critic (see
 docs/user_guide/reference_configuration.rst; 28×28×1 images, batch 64, 5 critic updates per
@@ -37,7 +37,7 @@ import numpy as np
 import psutil
 import tensorflow as tf
 
-from gan_estimators import WGANEstimator
+from gan_estimators import GANEstimator, WGANEstimator
 from gan_estimators.gan import networks as _networks
 
 IMAGE_SHAPE = (28, 28, 1)
@@ -169,7 +169,7 @@ def time_batch_norms(data, repeats, iterations):
     with Keras's, their repeats interleaved.  Both fit the same data from the same seed."""
 
     def default_estimator():
-        gan = WGANEstimator(n_steps=1, random_state=0, warm_start=True)
+        gan = GANEstimator(n_steps=1, random_state=0, warm_start=True)
         return gan.fit(data)
 
     fused = default_estimator()
@@ -254,7 +254,7 @@ def rss_growth(n_fits=20, collect=True):
     rss = []
     gan = None
     for i in range(n_fits):
-        gan = WGANEstimator(n_filters=8, latent_dim=16, n_steps=3, batch_size=32, random_state=i)
+        gan = GANEstimator(n_filters=8, latent_dim=16, n_steps=3, batch_size=32, random_state=i)
         gan.fit(X)
         if collect:
             gc.collect()

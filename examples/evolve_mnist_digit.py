@@ -1,6 +1,6 @@
-"""Evolve a WGAN on MNIST digit 5 (or any class of MNIST / Fashion-MNIST).
+"""Evolve a GAN on MNIST digit 5 (or any class of MNIST / Fashion-MNIST).
 
-The script trains ``WGANEstimator`` with the package defaults for a time budget, evolves
+The script trains ``GANEstimator`` with the package defaults for a time budget, evolves
 its hyperparameters with a multi-fidelity ``EvolutionarySearchCV`` over the space of
 ``gan-estimators demo`` (the defaults in the first generation; each generation's new
 configurations train for ``--final-time / 3`` seconds, the best third again for
@@ -28,7 +28,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import ShuffleSplit
 
-from gan_estimators import EvolutionarySearchCV, WGANEstimator, reference_space
+from gan_estimators import EvolutionarySearchCV, GANEstimator, WGANEstimator, reference_space
 from gan_estimators.cli.training import demo_param_space
 from gan_estimators.datasets import extract_class, load_mnist
 from gan_estimators.quality.metrics import frechet_distance
@@ -77,7 +77,7 @@ def main(argv=None):
         estimator = WGANEstimator.reference(**budget, random_state=args.random_state)
         space = reference_space()
     else:
-        estimator = WGANEstimator(**budget, random_state=args.random_state)
+        estimator = GANEstimator(**budget, random_state=args.random_state)
         space = demo_param_space(estimator, time_budget=True)
 
     search = EvolutionarySearchCV(

@@ -16,7 +16,13 @@ from gan_estimators._version import __version__
 
 # public name -> module that defines it
 _LAZY_ATTRIBUTES = {
+    "GANEstimator": "gan_estimators.gan.estimator",
     "WGANEstimator": "gan_estimators.gan.estimator",
+    "StopTraining": "gan_estimators.gan.callbacks",
+    "Callback": "gan_estimators.gan.callbacks",
+    "SampleGrid": "gan_estimators.gan.callbacks",
+    "Checkpoint": "gan_estimators.gan.callbacks",
+    "CSVLogger": "gan_estimators.gan.callbacks",
     "EvolutionarySearchCV": "gan_estimators.search.search_cv",
     "Integer": "gan_estimators.search.space",
     "Real": "gan_estimators.search.space",

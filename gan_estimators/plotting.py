@@ -153,7 +153,7 @@ def plot_samples(
         Images ``(n, height, width)``, ``(n, height, width, 1)`` (grey),
         ``(n, height, width, 3|4)`` (RGB[A]), or flattened square grey images
         ``(n, side * side)``. An object with a ``sample`` method (e.g. a fitted
-        :class:`~gan_estimators.WGANEstimator`) is asked for ``n`` samples.
+        :class:`~gan_estimators.GANEstimator`) is asked for ``n`` samples.
     n : int, default=64
         Number of images shown (the first ``n`` of an array).
     n_cols : int or None, default=None
@@ -298,7 +298,7 @@ def plot_history(history, *, panels=_HISTORY_PANELS, smooth="auto", label=None, 
     Parameters
     ----------
     history : fitted estimator or dict of str to sequence
-        An estimator with ``history_`` (e.g. a fitted :class:`~gan_estimators.WGANEstimator`)
+        An estimator with ``history_`` (e.g. a fitted :class:`~gan_estimators.GANEstimator`)
         or the ``history_`` dict itself.
     panels : sequence of {"losses", "grad_norms", "normalized"}, default=all three
         Panels to draw, in order.

@@ -105,9 +105,9 @@ class FakeGenerator(GenerativeScoreMixin, BaseEstimator):
     history_kind : str
         Which synthetic history ``fit`` records (see :func:`make_history`).
     loss : str
-        Reported to the diagnostics like ``WGANEstimator.loss``.
+        Reported to the diagnostics like ``GANEstimator.loss``.
     feature_map, random_state
-        As for ``WGANEstimator``.
+        As for ``GANEstimator``.
     """
 
     def __init__(

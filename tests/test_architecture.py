@@ -117,6 +117,7 @@ def _is_deep_learning(name):
 
 def test_import_reader_resolves_relative_aliased_and_lazy_names():
     assert _canonical("gan_estimators.wgan") == "gan_estimators.gan.estimator"
+    assert _canonical("gan_estimators.GANEstimator") == "gan_estimators.gan.estimator"
     assert _canonical("gan_estimators.WGANEstimator") == "gan_estimators.gan.estimator"
     assert _canonical("gan_estimators.metrics.kid") == "gan_estimators.quality.metrics.kid"
     source = (
@@ -124,7 +125,7 @@ def test_import_reader_resolves_relative_aliased_and_lazy_names():
         "def f():\n"
         "    from ..gan import estimator\n"
         "    import keras.layers\n"
-        "    from gan_estimators import WGANEstimator\n"
+        "    from gan_estimators import GANEstimator\n"
     )
     names = _imports_in(source, "gan_estimators.search.probe", "probe.py")
     assert {

@@ -72,7 +72,8 @@ def test_estimator_options_take_choices_and_defaults_from_the_estimator_config()
     ]:
         assert tuple(options[name].choices) == choices
     for name in ("loss", "latent_dim", "learning_rate", "n_steps"):
-        assert options[name].default is None  # omitted options keep the estimator's default
+        # omitted options are left out of the parsed arguments: the estimator's default holds
+        assert options[name].default is argparse.SUPPRESS
         assert f"(default: {_config.DEFAULTS[name]}" in options[name].help
 
 
@@ -281,9 +282,9 @@ def test_demo_quick_writes_every_file_it_names(quick_demo):
     assert json.loads(best_row["params"]) == best
 
     # the saved model loads and samples
-    from gan_estimators import WGANEstimator
+    from gan_estimators import GANEstimator
 
-    model = WGANEstimator.load(out / "best_model")
+    model = GANEstimator.load(out / "best_model")
     assert model.sample(4, random_state=0).shape == (4, 8, 8, 1)
     assert model.n_filters == model_params["n_filters"]
 
@@ -375,9 +376,11 @@ def test_fit_then_sample_round_trip(capsys, tmp_path):
     )
     assert status == 0
     assert "class 3" in out and str(model) in out
-    from gan_estimators import WGANEstimator
+    assert "Trained GANEstimator" in out
+    from gan_estimators import GANEstimator
 
-    fitted = WGANEstimator.load(model)
+    fitted = GANEstimator.load(model)
+    assert type(fitted) is GANEstimator
     assert fitted.n_steps_ == 5 and fitted.n_filters == 8 and fitted.latent_dim == 8
     assert fitted.critic_width == 1.5 and fitted.upsampling == "transposed"
 
@@ -447,9 +450,10 @@ def test_search_writes_best_parameters_results_and_model(capsys, tmp_path):
     assert set(report["best_params"]) == {"n_filters", "alpha", "n_critic", "learning_rate"}
     with open(out / "cv_results.csv", newline="") as handle:
         assert len(list(csv.DictReader(handle))) == report["n_candidates_evaluated"] == 2
-    from gan_estimators import WGANEstimator
+    from gan_estimators import GANEstimator
 
-    best = WGANEstimator.load(out / "best_model")
+    best = GANEstimator.load(out / "best_model")
+    assert type(best) is GANEstimator  # the package defaults, evolved
     assert best.n_filters == report["best_params"]["n_filters"]
     assert best.n_steps_ == 3
     assert "best_params.json" in stdout

@@ -36,7 +36,7 @@ def make_history(n=120, penalty=True, seed=0):
 
 
 class FakeEstimator:
-    """Has ``history_`` and ``sample`` like a fitted WGANEstimator."""
+    """Has ``history_`` and ``sample`` like a fitted GANEstimator."""
 
     def __init__(self):
         self.history_ = make_history()

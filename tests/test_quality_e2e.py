@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-from gan_estimators import GANTrainingWarning, WGANEstimator
+from gan_estimators import GANEstimator, GANTrainingWarning
 from gan_estimators.datasets import extract_class, load_digits_images
 
-# A small WGAN-GP that learns one digit class in a few hundred iterations.
+# A small GAN (the default non-saturating loss) that learns one digit class in a few hundred
+# iterations.
 TINY = {"network": "mlp", "init_std": None, "random_state": 0}
 
 
@@ -35,7 +36,7 @@ def _gan_warnings(record):
 
 @pytest.mark.slow
 def test_grid_search_with_kid_scoring_prefers_the_trained_candidate(threes):
-    search = GridSearchCV(WGANEstimator(**TINY), {"n_steps": [2, 40]}, scoring="kid", cv=2)
+    search = GridSearchCV(GANEstimator(**TINY), {"n_steps": [2, 40]}, scoring="kid", cv=2)
     search.fit(threes)
 
     assert np.isfinite(search.best_score_)
@@ -60,7 +61,7 @@ def test_multi_metric_search_refits_on_fd_and_signs_every_metric(threes):
     }
     # A generator learning rate of 0.1 collapses the generator onto one saturated image.
     search = GridSearchCV(
-        WGANEstimator(n_steps=100, **TINY),
+        GANEstimator(n_steps=100, **TINY),
         {"generator_learning_rate": [0.1, 5e-4]},
         scoring=scoring,
         refit="fd",
@@ -96,7 +97,7 @@ def trained(threes):
     """
     order = np.random.default_rng(0).permutation(len(threes))
     train, held_out = threes[order[:120]], threes[order[120:]]
-    estimator = WGANEstimator(n_steps=1, **TINY)
+    estimator = GANEstimator(n_steps=1, **TINY)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         estimator.fit(train)
@@ -136,7 +137,7 @@ def test_healthy_short_fit_does_not_flag_mode_collapse(trained):
 
 def test_collapsing_configuration_trips_mode_collapse_and_warns(threes):
     # The generator outruns the critic and lands on one saturated image (every seed tried).
-    estimator = WGANEstimator(generator_learning_rate=0.1, n_steps=100, **TINY)
+    estimator = GANEstimator(generator_learning_rate=0.1, n_steps=100, **TINY)
     with pytest.warns(GANTrainingWarning, match="mode collapse"):
         estimator.fit(threes)
 

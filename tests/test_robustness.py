@@ -18,8 +18,8 @@ import pytest
 import tensorflow as tf
 from sklearn.utils._param_validation import InvalidParameterError
 
-from gan_estimators import WGANEstimator, cli
-from gan_estimators.gan import estimator as estimator_module
+from gan_estimators import GANEstimator, cli
+from gan_estimators.gan import fitting as fitting_module
 from gan_estimators.gan import folder as folder_module
 from gan_estimators.gan import persistence
 from gan_estimators.gan.errors import ModelFolderError, NetworkTooLargeError
@@ -35,13 +35,13 @@ def _table(n=24, seed=0):
 @pytest.fixture(scope="module")
 def averaged():
     """A tiny fit with a weight average (generator_ema.keras)."""
-    return WGANEstimator(**TINY, random_state=0).fit(_table())
+    return GANEstimator(**TINY, random_state=0).fit(_table())
 
 
 @pytest.fixture(scope="module")
 def plain():
     """A tiny fit of another model, without a weight average."""
-    return WGANEstimator(**TINY, ema_decay=None, random_state=1).fit(_table(seed=1))
+    return GANEstimator(**TINY, ema_decay=None, random_state=1).fit(_table(seed=1))
 
 
 def _same_samples(a, b):
@@ -67,14 +67,14 @@ BAD_ARRAYS = {
 def test_bad_arrays_get_a_clear_error(case):
     X, error, message = BAD_ARRAYS[case]
     with pytest.raises(error, match=message):
-        WGANEstimator(**TINY).fit(X)
+        GANEstimator(**TINY).fit(X)
 
 
 def test_data_near_the_float32_limit_is_scaled_without_overflow():
     X = np.random.default_rng(0).uniform(-3e38, 3e38, size=(24, 3)).astype(np.float32)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # overflow, or a divergence warning
-        gan = WGANEstimator(**TINY, random_state=0).fit(X)
+        gan = GANEstimator(**TINY, random_state=0).fit(X)
     assert np.isfinite(gan.history_["critic_loss"]).all()
     assert np.isfinite(gan.sample(50, random_state=0)).all()
     scaled = gan._data_layout_.scale(X, "mlp")
@@ -103,9 +103,9 @@ BAD_PARAMETERS = {
 @pytest.mark.parametrize("case", sorted(BAD_PARAMETERS))
 def test_bad_parameters_are_refused_before_training(case, monkeypatch):
     params, message = BAD_PARAMETERS[case]
-    monkeypatch.setattr(estimator_module, "build_networks", _must_not_run)
+    monkeypatch.setattr(fitting_module, "build_networks", _must_not_run)
     with pytest.raises(InvalidParameterError, match=message):
-        WGANEstimator(**{**TINY, **params}).fit(_table())
+        GANEstimator(**{**TINY, **params}).fit(_table())
 
 
 def _must_not_run(*args, **kwargs):
@@ -119,7 +119,7 @@ def test_sample_refuses_a_bad_random_state(averaged, random_state):
 
 
 def test_partial_fit_shape_error_does_not_suggest_warm_start(averaged):
-    gan = WGANEstimator(**TINY, random_state=0).fit(_table())
+    gan = GANEstimator(**TINY, random_state=0).fit(_table())
     with pytest.raises(ValueError, match="call fit to train new networks") as info:
         gan.partial_fit(np.zeros((8, 4, 4)))
     assert "warm_start" not in str(info.value)
@@ -135,9 +135,9 @@ def test_networks_too_large_for_memory_say_what_was_asked(where, monkeypatch):
         )
 
     target = "build_networks" if where == "build" else "train"
-    monkeypatch.setattr(estimator_module, target, exhausted)
+    monkeypatch.setattr(fitting_module, target, exhausted)
     with pytest.raises(NetworkTooLargeError, match=r"n_filters=2.*shape\[4000000,4000000\]"):
-        WGANEstimator(**TINY).fit(_table())
+        GANEstimator(**TINY).fit(_table())
 
 
 # ----------------------------------------------------------------------------------- saving
@@ -149,7 +149,7 @@ def test_saving_twice_to_one_folder_leaves_nothing_of_the_first_model(averaged, 
     assert (path / "generator_ema.keras").exists()
     plain.save(path)
     assert not (path / "generator_ema.keras").exists()
-    loaded = WGANEstimator.load(path)
+    loaded = GANEstimator.load(path)
     assert not hasattr(loaded, "generator_ema_")
     assert _same_samples(loaded, plain) and not _same_samples(loaded, averaged)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # no staging folder left
@@ -164,7 +164,7 @@ def test_save_refuses_a_folder_of_other_files_unless_overwrite(averaged, tmp_pat
     assert sorted(p.name for p in path.iterdir()) == ["notes.txt"]
     averaged.save(path, overwrite=True)
     assert (path / "notes.txt").read_text() == "keep me"
-    assert _same_samples(WGANEstimator.load(path), averaged)
+    assert _same_samples(GANEstimator.load(path), averaged)
 
 
 def test_replacing_a_model_beside_other_files_keeps_them(averaged, plain, tmp_path):
@@ -174,7 +174,7 @@ def test_replacing_a_model_beside_other_files_keeps_them(averaged, plain, tmp_pa
     plain.save(path)
     assert (path / "notes.txt").read_text() == "keep me"
     assert not (path / "generator_ema.keras").exists()
-    assert _same_samples(WGANEstimator.load(path), plain)
+    assert _same_samples(GANEstimator.load(path), plain)
     assert not [p for p in path.iterdir() if p.name.startswith(".")]
 
 
@@ -220,7 +220,7 @@ def test_an_interrupted_save_leaves_the_previous_model_whole(
     monkeypatch.undo()
     assert sorted(p.name for p in path.iterdir()) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
-    assert _same_samples(WGANEstimator.load(path), averaged)
+    assert _same_samples(GANEstimator.load(path), averaged)
 
 
 def test_an_interrupted_save_among_other_files_is_refused_until_complete(
@@ -235,9 +235,9 @@ def test_an_interrupted_save_among_other_files_is_refused_until_complete(
         plain.save(path)
     monkeypatch.undo()
     with pytest.raises(ModelFolderError, match=r"manifest\.json: missing"):
-        WGANEstimator.load(path)
+        GANEstimator.load(path)
     plain.save(path)  # a new save completes it
-    assert _same_samples(WGANEstimator.load(path), plain)
+    assert _same_samples(GANEstimator.load(path), plain)
     assert (path / "notes.txt").read_text() == "keep me"
 
 
@@ -450,7 +450,7 @@ def test_a_tampered_folder_is_refused_naming_the_file(case, averaged, plain, tmp
     if reseal:
         write_manifest(folder, persistence.FORMAT, persistence.VERSION)
     with pytest.raises(ModelFolderError) as info:
-        WGANEstimator.load(folder)
+        GANEstimator.load(folder)
     text = str(info.value)
     assert text.startswith(os.path.join(str(folder), name) + ": "), text
     assert re.search(message, text), text
@@ -538,7 +538,7 @@ def test_command_line_misuse_is_one_line_before_training(case, files, capsys, mo
     argv, message = CLI_MISUSE[case]
     if case == "samples onto a folder":
         (files / "user.npy").mkdir(exist_ok=True)
-    monkeypatch.setattr(estimator_module, "build_networks", _must_not_run)
+    monkeypatch.setattr(fitting_module, "build_networks", _must_not_run)
     status, _, errors = run_main(capsys, *(part.format(f=files) for part in argv))
     assert status == 1
     assert len(errors) == 1, errors

@@ -1,11 +1,11 @@
-"""WGANEstimator learns: a ring of 8 Gaussians (tabular path) and one sklearn digit (conv path)."""
+"""GANEstimator learns: a ring of 8 Gaussians (tabular path) and one sklearn digit (conv path)."""
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.metrics import pairwise_distances
 
-from gan_estimators import WGANEstimator
+from gan_estimators import GANEstimator
 
 RADIUS, MODE_STD, NEAR = 2.0, 0.05, 0.25
 
@@ -29,12 +29,12 @@ def _modes_covered(samples, min_share=0.01):
 
 def test_ring_of_eight_gaussians_modes_are_covered():
     X = _ring(2000, seed=0)
-    untrained = WGANEstimator(loss="gan", n_steps=1, random_state=0).fit(X)
+    untrained = GANEstimator(loss="gan", n_steps=1, random_state=0).fit(X)
     assert _modes_covered(untrained.sample(1000, random_state=0))[0] <= 2
 
     # A vanilla GAN with Glorot initialisation: learns this toy in seconds on a CPU
     # (WGAN-GP needs thousands of iterations for sharp toy modes).
-    gan = WGANEstimator(
+    gan = GANEstimator(
         loss="gan",
         n_critic=1,
         n_filters=32,
@@ -67,7 +67,7 @@ def test_digits_samples_move_close_to_held_out_digits():
     order = np.random.default_rng(0).permutation(len(X))
     train, held_out = X[order[:120]], X[order[120:]]
 
-    gan = WGANEstimator(n_filters=16, n_critic=2, n_steps=1, random_state=0).fit(train)
+    gan = GANEstimator(n_filters=16, n_critic=2, n_steps=1, random_state=0).fit(train)
     untrained = _mean_nearest_distance(gan.sample(200, random_state=0), held_out)
     gan.set_params(n_steps=249).partial_fit(train)
     samples = gan.sample(200, random_state=0)

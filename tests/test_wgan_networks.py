@@ -1,4 +1,4 @@
-"""The networks WGANEstimator builds: the reference layers, any image size, and every
+"""The networks GANEstimator builds: the reference layers, any image size, and every
 architecture hyperparameter changing the model it claims to change."""
 
 from unittest import mock
@@ -10,7 +10,7 @@ import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gan_estimators import WGANEstimator
+from gan_estimators import GANEstimator, WGANEstimator
 from gan_estimators.gan import networks as _networks
 from gan_estimators.gan.estimator import REFERENCE_PARAMS
 
@@ -238,7 +238,7 @@ def test_transposed_upsampling_replaces_each_upsample_conv_pair(shape):
 )
 def test_estimator_upsampling_reaches_the_generator(params, upsampling_layer):
     images = np.random.default_rng(0).uniform(size=(16, 8, 8)).astype(np.float32)
-    gan = WGANEstimator(n_filters=4, n_steps=1, batch_size=8, random_state=0, **params).fit(images)
+    gan = GANEstimator(n_filters=4, n_steps=1, batch_size=8, random_state=0, **params).fit(images)
     kinds = _layer_kinds(gan.generator_)
     assert kinds.count(upsampling_layer) == 2  # the default is the transposed convolution
     assert gan.sample(3, random_state=0).shape == (3, 8, 8)
@@ -299,7 +299,7 @@ def test_clip_targets_are_trainable_kernels_and_biases_only():
 
 def test_estimator_parameters_reach_the_networks():
     X = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
-    gan = WGANEstimator(
+    gan = GANEstimator(
         n_filters=3,
         latent_dim=5,
         alpha=0.35,
@@ -322,7 +322,7 @@ def test_estimator_parameters_reach_the_networks():
 @pytest.mark.parametrize("critic_width, critic_filters", [(1.0, 8), (2.0, 16), (0.5, 4), (0.01, 1)])
 def test_critic_width_scales_only_the_critic(critic_width, critic_filters):
     images = np.random.default_rng(0).uniform(size=(16, 12, 12)).astype(np.float32)
-    gan = WGANEstimator(
+    gan = GANEstimator(
         n_filters=8, critic_width=critic_width, n_steps=1, batch_size=8, random_state=0
     ).fit(images)
     conv_widths = [layer.filters for layer in gan.critic_.layers if hasattr(layer, "filters")]
@@ -337,7 +337,7 @@ def test_critic_width_scales_only_the_critic(critic_width, critic_filters):
     assert generator_filters[:2] == [8, 4]  # the generator keeps F
 
     rows = np.random.default_rng(0).normal(size=(16, 3)).astype(np.float32)
-    gan = WGANEstimator(
+    gan = GANEstimator(
         n_filters=8, critic_width=critic_width, n_steps=1, batch_size=8, random_state=0
     ).fit(rows)
     assert gan.critic_.get_layer("c_dense_1").units == 4 * critic_filters

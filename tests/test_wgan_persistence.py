@@ -1,9 +1,11 @@
-"""Fitted WGANEstimators survive pickle, joblib, deepcopy, clone and save/load unchanged."""
+"""Fitted GANEstimators and WGANEstimators survive pickle, joblib, deepcopy, clone and
+save/load unchanged; folders and pickles of earlier releases load as they were saved."""
 
 import copy
 import fractions
 import json
 import math
+import os
 import pickle
 import warnings
 
@@ -14,7 +16,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from gan_estimators import WGANEstimator
+from gan_estimators import CSVLogger, GANEstimator, WGANEstimator
 from gan_estimators.gan.errors import ModelFolderError
 from gan_estimators.gan.folder import write_manifest
 from gan_estimators.gan.persistence import FORMAT, VERSION
@@ -35,7 +37,7 @@ def _training_images():
 def _small_image_gan(**params):
     """A two-step fit on :func:`_training_images`; ``params`` override the small defaults."""
     params = {"n_filters": 4, "latent_dim": 6, "n_steps": 2, "batch_size": 16, **params}
-    return WGANEstimator(random_state=0, **params).fit(_training_images())
+    return GANEstimator(random_state=0, **params).fit(_training_images())
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +50,7 @@ def table_gan():
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(1)
     X = pd.DataFrame(rng.normal(size=(40, 3)) * [1, 10, 100], columns=["a", "b", "c"])
-    return WGANEstimator(
+    return GANEstimator(
         loss="wgan", critic_norm="batch", dropout=0.2, optimizer="rmsprop", n_filters=2,
         n_steps=3, batch_size=16, random_state=np.random.RandomState(5),
     ).fit(X)  # fmt: skip
@@ -56,7 +58,7 @@ def table_gan():
 
 def _save_load(gan, tmp_path):
     gan.save(tmp_path / "gan")
-    return WGANEstimator.load(tmp_path / "gan")
+    return GANEstimator.load(tmp_path / "gan")
 
 
 ROUND_TRIPS = {
@@ -143,7 +145,7 @@ def test_clone_of_a_fitted_estimator_is_unfitted_with_the_same_parameters(image_
 
 
 def test_unfitted_estimators_round_trip_too():
-    gan = WGANEstimator(n_filters=3, random_state=1)
+    gan = GANEstimator(n_filters=3, random_state=1)
     for restored in (pickle.loads(pickle.dumps(gan)), copy.deepcopy(gan), clone(gan)):
         assert restored.get_params() == gan.get_params()
 
@@ -170,6 +172,7 @@ def test_save_writes_plain_files_loadable_without_pickle(table_gan, tmp_path):
     ]
     document = json.loads((folder / "estimator.json").read_text())
     assert document["format"] == "gan_estimators.WGANEstimator"
+    assert document["estimator"] == "GANEstimator"
     assert document["params"]["loss"] == "wgan"
     assert document["params"]["random_state"]["__numpy_random__"] == "RandomState"
     with np.load(folder / "arrays.npz", allow_pickle=False) as arrays:
@@ -186,7 +189,7 @@ def test_save_writes_plain_files_loadable_without_pickle(table_gan, tmp_path):
         np.asarray(average(z, training=False)),
         np.asarray(table_gan.generator_ema_(z, training=False)),
     )
-    loaded = WGANEstimator.load(folder)
+    loaded = GANEstimator.load(folder)
     assert isinstance(loaded.random_state, np.random.RandomState)
     state = loaded.random_state.get_state()
     np.testing.assert_array_equal(state[1], table_gan.random_state.get_state()[1])
@@ -200,11 +203,11 @@ def test_save_rejects_parameters_json_cannot_hold(table_gan, tmp_path):
 
 def test_save_requires_a_fitted_estimator_and_load_a_saved_folder(tmp_path):
     with pytest.raises(NotFittedError):
-        WGANEstimator().save(tmp_path / "x")
+        GANEstimator().save(tmp_path / "x")
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "estimator.json").write_text(json.dumps({"format": "something"}))
     with pytest.raises(ValueError, match="does not hold"):
-        WGANEstimator.load(tmp_path / "other")
+        GANEstimator.load(tmp_path / "other")
 
 
 # ------------------------------------------------ sample quality: feature_map_ and diagnostics_
@@ -224,7 +227,7 @@ def assessed_gan():
     """Long enough (100 iterations) for every diagnostic to be assessed, with evidence."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GANTrainingWarning)
-        return WGANEstimator(
+        return GANEstimator(
             n_filters=2, latent_dim=3, n_steps=100, n_critic=1, batch_size=16,
             feature_map=StandardizedFeatures(), random_state=3,
         ).fit(_table())  # fmt: skip
@@ -232,7 +235,7 @@ def assessed_gan():
 
 @pytest.fixture(scope="module")
 def callable_gan():
-    return WGANEstimator(
+    return GANEstimator(
         n_filters=2, latent_dim=3, n_steps=2, n_critic=1, batch_size=16,
         feature_map=first_two_columns, random_state=4,
     ).fit(_table())  # fmt: skip
@@ -277,7 +280,7 @@ def test_diagnostics_with_evidence_survive_save_load(assessed_gan, tmp_path):
 def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
     assessed_gan.save(tmp_path / "saved")
     document = json.loads((tmp_path / "saved" / "estimator.json").read_text())
-    assert document["version"] == VERSION == 6
+    assert document["version"] == VERSION == 7
     assert document["params"]["feature_map"]["__feature_map__"] == "StandardizedFeatures"
     assert document["feature_map_"]["class"] == "StandardizedFeatures"
     assert document["diagnostics_"]["mode_collapse"]["flagged"] is not None
@@ -285,17 +288,41 @@ def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
         np.testing.assert_array_equal(
             arrays["feature_map__scale_"], assessed_gan.feature_map_.scale_
         )
-    loaded = WGANEstimator.load(tmp_path / "saved")
+    loaded = GANEstimator.load(tmp_path / "saved")
     assert isinstance(loaded.feature_map, StandardizedFeatures)
     assert loaded.feature_map.get_params() == assessed_gan.feature_map.get_params()
 
 
+#: The parameters format 7 added.
+ADDED_IN_7 = (
+    "validation_data",
+    "validation_fraction",
+    "eval_every",
+    "early_stopping",
+    "n_iter_no_change",
+    "tol",
+    "callbacks",
+)
+
+
 def _rewrite_as_version(folder, version):
     """Turn a saved folder into what gan_estimators wrote in an older format ``version``."""
-    # Format 6 added the manifest.
-    (folder / "manifest.json").unlink()
     document = json.loads((folder / "estimator.json").read_text())
     document["version"] = version
+    # Format 7 added the class name, validation, early stopping and callbacks.
+    del document["estimator"]
+    for name in ADDED_IN_7:
+        del document["params"][name]
+    for name in ("best_step_", "best_val_score_", "stopped_early_"):
+        document["fitted"].pop(name, None)
+    for name in ("val_step", "val_score"):
+        document["history_"].pop(name, None)
+    if version == 6:
+        (folder / "estimator.json").write_text(json.dumps(document))
+        write_manifest(folder, FORMAT, version)
+        return
+    # Format 6 added the manifest.
+    (folder / "manifest.json").unlink()
     # Folders written before the optimizer key rebuild the optimizers the parameters name.
     del document["fitted"]["optimizer_key"]
     # Format 5 added upsampling: older generators upsampled to the nearest neighbour.
@@ -339,7 +366,8 @@ def test_version_1_folders_still_load(unaveraged_image_gan, tmp_path):
     image_gan.save(tmp_path / "v1")
     _rewrite_as_version(tmp_path / "v1", 1)
     with pytest.warns(UserWarning, match="older gan_estimators"):
-        loaded = WGANEstimator.load(tmp_path / "v1")
+        loaded = GANEstimator.load(tmp_path / "v1")
+    assert type(loaded) is WGANEstimator  # the one class of that release
     _same_fit(image_gan, loaded)
     np.testing.assert_array_equal(
         loaded.sample(5, random_state=1), image_gan.sample(5, random_state=1)
@@ -356,7 +384,7 @@ def test_version_2_folders_load_without_a_weight_average(narrow_critic_gan, tmp_
     assert (tmp_path / "v2" / "generator_ema.keras").exists()
     _rewrite_as_version(tmp_path / "v2", 2)
 
-    loaded = WGANEstimator.load(tmp_path / "v2")
+    loaded = GANEstimator.load(tmp_path / "v2")
     assert loaded.ema_decay is None and not hasattr(loaded, "generator_ema_")
     # It samples with the trained generator's own weights, as format 2 did.
     z = np.random.RandomState(1).standard_normal((5, image_gan.latent_dim)).astype(np.float32)
@@ -371,7 +399,7 @@ def test_version_3_folders_load_with_a_critic_as_wide_as_the_generator(narrow_cr
     narrow_critic_gan.save(tmp_path / "v3")
     _rewrite_as_version(tmp_path / "v3", 3)
 
-    loaded = WGANEstimator.load(tmp_path / "v3")
+    loaded = GANEstimator.load(tmp_path / "v3")
     _same_fit(narrow_critic_gan, loaded)
     assert loaded.critic_width == 1.0
     np.testing.assert_array_equal(
@@ -385,7 +413,7 @@ def test_version_4_folders_load_with_nearest_neighbour_upsampling(upsampling_gan
     upsampling_gan.save(tmp_path / "v4")
     _rewrite_as_version(tmp_path / "v4", 4)
 
-    loaded = WGANEstimator.load(tmp_path / "v4")
+    loaded = GANEstimator.load(tmp_path / "v4")
     _same_fit(upsampling_gan, loaded)
     assert loaded.upsampling == "nearest" and loaded.critic_width == upsampling_gan.critic_width
     np.testing.assert_array_equal(
@@ -403,7 +431,7 @@ def test_pickles_from_before_critic_width_load_with_the_architecture_they_had(
         del state[name]
     state["_structure_"] = {k: v for k, v in state["_structure_"].items() if k not in legacy}
     old = pickle.loads(pickle.dumps(state))
-    restored = WGANEstimator.__new__(WGANEstimator)
+    restored = GANEstimator.__new__(GANEstimator)
     restored.__setstate__(old)
 
     assert restored.critic_width == 1.0 and restored.upsampling == "nearest"
@@ -417,7 +445,126 @@ def test_newer_format_versions_are_refused(image_gan, tmp_path):
     document["version"] = 99
     (tmp_path / "future" / "estimator.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match="version 99"):
-        WGANEstimator.load(tmp_path / "future")
+        GANEstimator.load(tmp_path / "future")
+
+
+# ------------------------------------------------ the two classes; earlier releases' files
+
+
+def _as_wgan_estimator(gan):
+    """``gan``'s parameters and fitted state in a WGANEstimator: what a release before
+    GANEstimator existed fitted with the same parameters."""
+    old = WGANEstimator(**gan.get_params())
+    old.__dict__.update(gan.__dict__)
+    return old
+
+
+def test_format_6_folders_load_as_wgan_estimators_with_their_parameters(image_gan, tmp_path):
+    # Written by WGANEstimator() when its defaults were those of today's GANEstimator.
+    assert image_gan.loss == "gan"
+    image_gan.save(tmp_path / "v6")
+    _rewrite_as_version(tmp_path / "v6", 6)
+    for cls in (GANEstimator, WGANEstimator):
+        loaded = cls.load(tmp_path / "v6")
+        assert type(loaded) is WGANEstimator
+        _same_fit(image_gan, loaded)
+        assert loaded.get_params() == image_gan.get_params()  # loss="gan" included
+        np.testing.assert_array_equal(
+            loaded.sample(5, random_state=1), image_gan.sample(5, random_state=1)
+        )
+    assert loaded.partial_fit(_training_images()).n_steps_ == 2 * image_gan.n_steps_
+
+
+def test_pickles_of_earlier_releases_load_as_wgan_estimators(image_gan, monkeypatch):
+    old = _as_wgan_estimator(image_gan)
+    # The state an earlier release pickled: no parameters of validation or callbacks.
+    state = GANEstimator.__getstate__
+    monkeypatch.setattr(
+        WGANEstimator,
+        "__getstate__",
+        lambda self: {k: v for k, v in state(self).items() if k not in ADDED_IN_7},
+    )
+    data = pickle.dumps(old, protocol=0)
+    monkeypatch.undo()
+    # Releases before the subpackages pickled the class under gan_estimators.wgan.
+    module = b"cgan_estimators.gan.estimator\nWGANEstimator\n"
+    assert module in data
+    data = data.replace(module, b"cgan_estimators.wgan\nWGANEstimator\n")
+    restored = pickle.loads(data)
+    assert type(restored) is WGANEstimator
+    assert restored.get_params() == image_gan.get_params()
+    _same_fit(image_gan, restored)
+    np.testing.assert_array_equal(
+        restored.sample(5, random_state=1), image_gan.sample(5, random_state=1)
+    )
+
+
+def test_each_class_loads_as_saved_and_as_itself(image_gan, tmp_path):
+    image_gan.save(tmp_path / "gan")
+    _as_wgan_estimator(image_gan).save(tmp_path / "wgan")
+    assert type(GANEstimator.load(tmp_path / "gan")) is GANEstimator
+    assert type(GANEstimator.load(tmp_path / "wgan")) is WGANEstimator
+    assert type(WGANEstimator.load(tmp_path / "wgan")) is WGANEstimator
+    # A GANEstimator's folder through WGANEstimator.load: its parameters, in that class.
+    loaded = WGANEstimator.load(tmp_path / "gan")
+    assert type(loaded) is WGANEstimator
+    assert loaded.get_params() == image_gan.get_params()
+    np.testing.assert_array_equal(
+        loaded.sample(5, random_state=1), image_gan.sample(5, random_state=1)
+    )
+
+
+def test_a_wgan_estimator_round_trips_with_its_defaults(tmp_path):
+    gan = WGANEstimator(n_filters=4, latent_dim=6, n_steps=2, batch_size=16, random_state=0)
+    gan.fit(_training_images())
+    assert gan.loss == "wgan"  # the class's default, not GANEstimator's
+    for how in ("pickle", "save_load"):
+        restored = ROUND_TRIPS[how](gan, tmp_path)
+        assert type(restored) is WGANEstimator
+        _same_fit(gan, restored)
+
+
+@pytest.fixture(scope="module")
+def watched_gan():
+    """Early-stopped with held-out scores, and two callbacks: a CSVLogger and a lambda."""
+    rng = np.random.default_rng(2)
+    X, held_out = rng.normal(size=(40, 3)), rng.normal(size=(12, 3))
+    return GANEstimator(
+        n_filters=2, latent_dim=3, n_steps=6, batch_size=16, random_state=0,
+        validation_data=held_out, eval_every=2, early_stopping=True,
+        callbacks=[CSVLogger(os.devnull, every=100), lambda estimator, logs: None],
+    ).fit(X)  # fmt: skip
+
+
+def test_save_keeps_held_out_scores_and_early_stopping_but_not_data_or_callbacks(
+    watched_gan, tmp_path
+):
+    watched_gan.save(tmp_path / "w")
+    loaded = GANEstimator.load(tmp_path / "w")
+    assert loaded.history_ == watched_gan.history_
+    assert loaded.history_["val_step"] == [2, 4, 6]
+    assert (loaded.best_step_, loaded.best_val_score_) == (
+        watched_gan.best_step_,
+        watched_gan.best_val_score_,
+    )
+    assert loaded.validation_data is None and loaded.callbacks is None
+    params = watched_gan.get_params()
+    for name in ("eval_every", "early_stopping", "n_iter_no_change", "tol"):
+        assert loaded.get_params()[name] == params[name]
+    np.testing.assert_array_equal(
+        loaded.sample(5, random_state=1), watched_gan.sample(5, random_state=1)
+    )
+
+
+def test_pickle_keeps_the_callbacks_that_pickle(watched_gan):
+    with pytest.warns(UserWarning, match=r"callbacks\[1\] \(function .*<lambda>\) cannot be"):
+        restored = pickle.loads(pickle.dumps(watched_gan))
+    assert [type(c) for c in restored.callbacks] == [CSVLogger]
+    assert len(watched_gan.callbacks) == 2  # the estimator itself keeps both
+    np.testing.assert_array_equal(restored.validation_data, watched_gan.validation_data)
+    assert restored.best_step_ == watched_gan.best_step_
+    # clone keeps every callback as a parameter
+    assert len(clone(watched_gan).callbacks) == 2
 
 
 def test_a_user_feature_function_is_not_saved_and_load_says_how_to_restore_it(
@@ -429,7 +576,7 @@ def test_a_user_feature_function_is_not_saved_and_load_says_how_to_restore_it(
     assert document["feature_map_"] is None
     assert document["diagnostics_"] is not None
 
-    loaded = WGANEstimator.load(tmp_path / "f")
+    loaded = GANEstimator.load(tmp_path / "f")
     assert isinstance(loaded.feature_map, UnsavedFeatureMap)
     assert "first_two_columns" in loaded.feature_map.description
     assert not hasattr(loaded, "feature_map_")
@@ -448,7 +595,7 @@ def test_a_user_feature_function_is_not_saved_and_load_says_how_to_restore_it(
         assert loaded.n_steps_ == steps
 
     # Passed again, the function scores exactly as before (it learns nothing from data).
-    restored = WGANEstimator.load(tmp_path / "f", feature_map=first_two_columns)
+    restored = GANEstimator.load(tmp_path / "f", feature_map=first_two_columns)
     assert restored.feature_map is first_two_columns
     assert restored.score(X) == callable_gan.score(X)
     # ... and a re-save of the placeholder keeps saying what is missing.
@@ -459,7 +606,7 @@ def test_a_user_feature_function_is_not_saved_and_load_says_how_to_restore_it(
 def test_load_refuses_a_feature_map_when_the_folder_stores_one(image_gan, tmp_path):
     image_gan.save(tmp_path / "g")
     with pytest.raises(ValueError, match="stores the estimator's feature map"):
-        WGANEstimator.load(tmp_path / "g", feature_map=first_two_columns)
+        GANEstimator.load(tmp_path / "g", feature_map=first_two_columns)
 
 
 def test_save_warns_for_a_keras_feature_map(table_gan, tmp_path):
@@ -468,7 +615,7 @@ def test_save_warns_for_a_keras_feature_map(table_gan, tmp_path):
     gan = copy.deepcopy(table_gan).set_params(feature_map=model)
     with pytest.warns(UserWarning, match="Keras model 'my_features'"):
         gan.save(tmp_path / "k")
-    assert isinstance(WGANEstimator.load(tmp_path / "k").feature_map, UnsavedFeatureMap)
+    assert isinstance(GANEstimator.load(tmp_path / "k").feature_map, UnsavedFeatureMap)
 
 
 @pytest.mark.parametrize("how", ["pickle", "deepcopy"])
@@ -541,7 +688,7 @@ def test_optimizer_states_that_do_not_fit_are_refused_on_load(table_gan, tmp_pat
     np.savez(folder / "arrays.npz", **kept)
     write_manifest(folder, FORMAT, VERSION)  # an edit the manifest cannot tell
     with pytest.raises(ModelFolderError, match=r"arrays\.npz: Cannot restore the state"):
-        WGANEstimator.load(folder)
+        GANEstimator.load(folder)
 
 
 def test_optimizers_come_back_as_they_were_built(table_gan):

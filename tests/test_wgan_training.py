@@ -1,7 +1,9 @@
-"""What WGANEstimator's training hyperparameters do (the train step: test_wgan_trainer.py)."""
+"""What the training hyperparameters of GANEstimator do, and that WGANEstimator trains as
+GANEstimator with its own defaults (the train step: test_wgan_trainer.py)."""
 
 import math
 import random
+import re
 import warnings
 
 import keras
@@ -9,9 +11,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from gan_estimators import WGANEstimator
+from gan_estimators import GANEstimator, WGANEstimator
 from gan_estimators.gan import losses as _losses
 from gan_estimators.gan import networks as _networks
+from gan_estimators.gan._config import WGAN_DEFAULTS
 from gan_estimators.gan.settings import resolve_settings
 from gan_estimators.quality.history import HISTORY_KEYS, STEP_KEYS
 
@@ -27,7 +30,7 @@ def test_estimator_clip_value_sets_the_bounds():
     X = _blobs()
     for clip in (0.003, 0.08):
         # A wide initialisation, so that the bound binds from the first update.
-        gan = WGANEstimator(
+        gan = GANEstimator(
             loss="wgan", clip_value=clip, init_std=1.0, n_steps=3, batch_size=16, n_filters=2,
             random_state=0,
         ).fit(X)  # fmt: skip
@@ -85,15 +88,15 @@ def test_gradient_penalty_uses_each_samples_own_gradient_norm():
 def test_penalty_is_reported_only_for_wgan_gp():
     X = _blobs()
     for loss in ("wgan-gp", "wgan", "gan"):
-        gan = WGANEstimator(loss=loss, n_steps=2, batch_size=16, n_filters=2, random_state=0)
+        gan = GANEstimator(loss=loss, n_steps=2, batch_size=16, n_filters=2, random_state=0)
         history = gan.fit(X).history_
         assert (max(history["gradient_penalty"]) > 0) is (loss == "wgan-gp")
 
 
 def test_batchnorm_critic_is_rejected_with_gradient_penalty():
     with pytest.raises(ValueError, match="critic_norm='batch'"):
-        WGANEstimator(loss="wgan-gp", critic_norm="batch", n_steps=1).fit(_blobs())
-    gan = WGANEstimator(
+        GANEstimator(loss="wgan-gp", critic_norm="batch", n_steps=1).fit(_blobs())
+    gan = GANEstimator(
         loss="wgan-gp", network="conv", n_filters=4, n_steps=1, batch_size=16, random_state=0
     )
     gan.fit(np.random.default_rng(0).uniform(size=(16, 8, 8)))
@@ -119,15 +122,15 @@ def test_label_noise_draws_targets_in_the_documented_ranges():
 def test_label_noise_true_means_point_two_and_changes_training():
     X = _blobs()
     kwargs = {"loss": "gan", "n_steps": 3, "batch_size": 16, "n_filters": 2, "random_state": 0}
-    clean = WGANEstimator(label_noise=0.0, **kwargs).fit(X).history_["critic_loss"]
-    noisy = WGANEstimator(label_noise=True, **kwargs).fit(X).history_["critic_loss"]
+    clean = GANEstimator(label_noise=0.0, **kwargs).fit(X).history_["critic_loss"]
+    noisy = GANEstimator(label_noise=True, **kwargs).fit(X).history_["critic_loss"]
     assert clean != noisy
-    params = WGANEstimator(label_noise=True).get_params()
+    params = GANEstimator(label_noise=True).get_params()
     assert resolve_settings(params, "tabular").loss.label_noise == 0.2
 
 
 def test_vanilla_gan_critic_outputs_probabilities():
-    gan = WGANEstimator(loss="gan", n_steps=1, batch_size=16, n_filters=2, random_state=0)
+    gan = GANEstimator(loss="gan", n_steps=1, batch_size=16, n_filters=2, random_state=0)
     gan.fit(_blobs())
     scores = np.asarray(gan.critic_(_blobs(8), training=False))
     assert np.all((scores > 0) & (scores < 1))
@@ -139,7 +142,7 @@ def test_vanilla_gan_critic_outputs_probabilities():
 
 @pytest.mark.parametrize(("n_critic", "n_gen"), [(1, 1), (3, 2)])
 def test_n_critic_and_n_gen_set_updates_per_iteration(n_critic, n_gen):
-    gan = WGANEstimator(
+    gan = GANEstimator(
         n_critic=n_critic, n_gen=n_gen, n_steps=4, batch_size=16, n_filters=2, random_state=0
     ).fit(_blobs())
     assert int(gan.critic_optimizer_.iterations.numpy()) == 4 * n_critic
@@ -148,7 +151,7 @@ def test_n_critic_and_n_gen_set_updates_per_iteration(n_critic, n_gen):
 
 def test_learning_rates_and_optimizer_reach_the_optimizers():
     X = _blobs()
-    gan = WGANEstimator(
+    gan = GANEstimator(
         learning_rate=3e-3, critic_learning_rate=7e-4, beta_1=0.0, beta_2=0.8, n_steps=1,
         batch_size=16, n_filters=2, random_state=0,
     ).fit(X)  # fmt: skip
@@ -156,7 +159,7 @@ def test_learning_rates_and_optimizer_reach_the_optimizers():
     assert float(gan.critic_optimizer_.learning_rate.numpy()) == pytest.approx(7e-4)
     assert (gan.critic_optimizer_.beta_1, gan.critic_optimizer_.beta_2) == (0.0, 0.8)
     for name, cls in (("rmsprop", "RMSprop"), ("sgd", "SGD"), ("adam", "Adam")):
-        gan = WGANEstimator(optimizer=name, n_steps=1, batch_size=16, n_filters=2).fit(X)
+        gan = GANEstimator(optimizer=name, n_steps=1, batch_size=16, n_filters=2).fit(X)
         assert type(gan.critic_optimizer_).__name__ == cls
         assert type(gan.generator_optimizer_).__name__ == cls
 
@@ -166,7 +169,7 @@ def test_learning_rate_scales_the_first_update():
     X = _blobs()
     moves = []
     for lr in (1e-4, 1e-3):
-        gan = WGANEstimator(
+        gan = GANEstimator(
             learning_rate=lr, n_steps=1, n_critic=1, batch_size=16, n_filters=4, random_state=0
         )
         gan.set_params(n_steps=1).fit(X)
@@ -177,21 +180,21 @@ def test_learning_rate_scales_the_first_update():
 
 
 def test_batch_size_is_used_and_clamped_with_a_warning():
-    gan = WGANEstimator(batch_size=8, n_steps=1, n_filters=2, random_state=0).fit(_blobs(20))
+    gan = GANEstimator(batch_size=8, n_steps=1, n_filters=2, random_state=0).fit(_blobs(20))
     assert gan.batch_size_ == 8
     with pytest.warns(UserWarning, match=r"batch_size=64 is larger than the number of samples"):
-        gan = WGANEstimator(batch_size=64, n_steps=1, n_filters=2, random_state=0).fit(_blobs(5))
+        gan = GANEstimator(batch_size=64, n_steps=1, n_filters=2, random_state=0).fit(_blobs(5))
     assert gan.batch_size_ == 5
 
 
 def test_budget_n_steps_epochs_and_max_time():
     X = _blobs(40)
     kwargs = {"batch_size": 8, "n_critic": 1, "n_filters": 2, "random_state": 0}
-    assert WGANEstimator(n_steps=3, **kwargs).fit(X).n_steps_ == 3
+    assert GANEstimator(n_steps=3, **kwargs).fit(X).n_steps_ == 3
     # One epoch = ceil(40 / (8 * 1)) = 5 generator iterations.
-    assert WGANEstimator(n_steps=None, epochs=2, **kwargs).fit(X).n_steps_ == 10
-    assert WGANEstimator(n_steps=4, epochs=2, **kwargs).fit(X).n_steps_ == 4  # first limit
-    tiny = WGANEstimator(n_steps=1000, max_time=1e-6, **kwargs).fit(X)
+    assert GANEstimator(n_steps=None, epochs=2, **kwargs).fit(X).n_steps_ == 10
+    assert GANEstimator(n_steps=4, epochs=2, **kwargs).fit(X).n_steps_ == 4  # first limit
+    tiny = GANEstimator(n_steps=1000, max_time=1e-6, **kwargs).fit(X)
     assert tiny.n_steps_ == 1  # at least one iteration always runs
     # Continue the traced estimator for one second of iterations.
     tiny.set_params(n_steps=None, max_time=1.0, warm_start=True).fit(X)
@@ -201,7 +204,7 @@ def test_budget_n_steps_epochs_and_max_time():
 
 
 def test_history_has_one_entry_per_iteration_and_consistent_terms():
-    gan = WGANEstimator(n_steps=5, batch_size=16, n_filters=2, random_state=0).fit(_blobs())
+    gan = GANEstimator(n_steps=5, batch_size=16, n_filters=2, random_state=0).fit(_blobs())
     history = gan.history_
     assert set(history) == set(HISTORY_KEYS)
     assert all(len(values) == 5 for values in history.values())
@@ -218,7 +221,7 @@ def test_history_has_one_entry_per_iteration_and_consistent_terms():
 
 
 def test_normalized_losses_are_the_reference_min_max_signal():
-    gan = WGANEstimator(n_steps=6, batch_size=16, n_filters=2, random_state=0).fit(_blobs())
+    gan = GANEstimator(n_steps=6, batch_size=16, n_filters=2, random_state=0).fit(_blobs())
     normalized = gan.normalized_losses()
     assert set(normalized) == {"critic_real", "critic_fake", "generator_loss", "mean"}
     for key in ("critic_real", "critic_fake", "generator_loss"):
@@ -236,7 +239,7 @@ def test_normalized_losses_are_the_reference_min_max_signal():
 
 
 def test_diverging_training_stops_with_a_warning():
-    gan = WGANEstimator(
+    gan = GANEstimator(
         loss="wgan", optimizer="sgd", learning_rate=1e30, clip_value=1e30, n_steps=50,
         batch_size=16, n_filters=2, random_state=0,
     )  # fmt: skip
@@ -251,7 +254,7 @@ def test_diverging_training_stops_with_a_warning():
 
 def test_warm_start_and_partial_fit_continue_the_same_networks():
     X = _blobs()
-    gan = WGANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=0).fit(X)
+    gan = GANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=0).fit(X)
     generator, critic = gan.generator_, gan.critic_
     weights = [w.copy() for w in generator.get_weights()]
 
@@ -277,7 +280,7 @@ def test_warm_start_and_partial_fit_continue_the_same_networks():
 
 def test_partial_fit_starts_like_fit_and_checks_the_data_shape():
     X = _blobs()
-    gan = WGANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=0)
+    gan = GANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=0)
     gan.partial_fit(X)
     assert gan.n_steps_ == 2 and gan.n_features_in_ == 3
     with pytest.raises(ValueError, match="features"):
@@ -288,7 +291,7 @@ def test_partial_fit_starts_like_fit_and_checks_the_data_shape():
 
 def test_warm_start_refuses_an_architecture_change():
     X = _blobs()
-    gan = WGANEstimator(n_steps=1, batch_size=16, n_filters=2, warm_start=True, random_state=0)
+    gan = GANEstimator(n_steps=1, batch_size=16, n_filters=2, warm_start=True, random_state=0)
     gan.fit(X)
     with pytest.raises(ValueError, match="n_filters"):
         gan.set_params(n_filters=4).fit(X)
@@ -296,7 +299,7 @@ def test_warm_start_refuses_an_architecture_change():
         gan.set_params(n_filters=2, critic_width=3.0).fit(X)
 
     images = np.random.default_rng(0).uniform(size=(16, 8, 8)).astype(np.float32)
-    gan = WGANEstimator(n_steps=1, batch_size=8, n_filters=2, warm_start=True, random_state=0)
+    gan = GANEstimator(n_steps=1, batch_size=8, n_filters=2, warm_start=True, random_state=0)
     gan.set_params(upsampling="nearest").fit(images)
     with pytest.raises(ValueError, match="upsampling"):
         gan.set_params(upsampling="transposed").fit(images)
@@ -304,7 +307,7 @@ def test_warm_start_refuses_an_architecture_change():
 
 def test_data_range_of_the_first_fit_is_kept_when_continuing():
     X = _blobs()
-    gan = WGANEstimator(n_steps=1, batch_size=16, n_filters=2, random_state=0).fit(X)
+    gan = GANEstimator(n_steps=1, batch_size=16, n_filters=2, random_state=0).fit(X)
     low = gan.data_min_.copy()
     gan.partial_fit(X * 10)
     np.testing.assert_array_equal(gan.data_min_, low)
@@ -320,7 +323,7 @@ def _unscaled_generator_output(gan, generator, n, seed):
 
 def test_sample_uses_the_averaged_generator_and_none_turns_it_off():
     X = _blobs()
-    averaged = WGANEstimator(n_steps=5, batch_size=16, n_filters=2, random_state=0).fit(X)
+    averaged = GANEstimator(n_steps=5, batch_size=16, n_filters=2, random_state=0).fit(X)
     assert averaged.ema_decay == 0.99 and averaged.generator_ema_ is not averaged.generator_
     np.testing.assert_allclose(
         averaged.sample(7, random_state=2),
@@ -332,7 +335,7 @@ def test_sample_uses_the_averaged_generator_and_none_turns_it_off():
         _unscaled_generator_output(averaged, averaged.generator_, 7, 2),
     )
 
-    last = WGANEstimator(n_steps=5, batch_size=16, n_filters=2, ema_decay=None, random_state=0)
+    last = GANEstimator(n_steps=5, batch_size=16, n_filters=2, ema_decay=None, random_state=0)
     last.fit(X)
     assert not hasattr(last, "generator_ema_")
     np.testing.assert_allclose(
@@ -346,7 +349,7 @@ def test_sample_uses_the_averaged_generator_and_none_turns_it_off():
 
 def test_continuing_a_fit_starts_or_drops_the_average():
     X = _blobs()
-    gan = WGANEstimator(n_steps=3, batch_size=16, n_filters=2, ema_decay=None, random_state=0)
+    gan = GANEstimator(n_steps=3, batch_size=16, n_filters=2, ema_decay=None, random_state=0)
     gan.fit(X)
     gan.set_params(ema_decay=0.9).partial_fit(X)
     assert gan.n_steps_ == 6 and hasattr(gan, "generator_ema_")
@@ -366,9 +369,9 @@ def test_same_random_state_gives_identical_fits_and_samples():
     X = _blobs()
     kwargs = {"loss": "wgan", "critic_norm": "batch", "dropout": 0.3, "n_steps": 4,
               "batch_size": 16, "n_filters": 3}  # fmt: skip
-    a = WGANEstimator(random_state=7, **kwargs).fit(X)
-    b = WGANEstimator(random_state=7, **kwargs).fit(X)
-    c = WGANEstimator(random_state=8, **kwargs).fit(X)
+    a = GANEstimator(random_state=7, **kwargs).fit(X)
+    b = GANEstimator(random_state=7, **kwargs).fit(X)
+    c = GANEstimator(random_state=8, **kwargs).fit(X)
     np.testing.assert_array_equal(a.sample(50, random_state=1), b.sample(50, random_state=1))
     assert a.history_["critic_loss"] == b.history_["critic_loss"]
     assert not np.array_equal(a.sample(50, random_state=1), c.sample(50, random_state=1))
@@ -383,8 +386,8 @@ def test_same_random_state_gives_identical_fits_and_samples():
 def test_same_random_state_gives_identical_conv_fits():
     X = np.random.default_rng(0).uniform(0, 16, size=(32, 8, 8))
     kwargs = {"n_filters": 4, "dropout": 0.2, "n_steps": 2, "batch_size": 16, "random_state": 3}
-    a = WGANEstimator(**kwargs).fit(X).sample(10, random_state=0)
-    b = WGANEstimator(**kwargs).fit(X).sample(10, random_state=0)
+    a = GANEstimator(**kwargs).fit(X).sample(10, random_state=0)
+    b = GANEstimator(**kwargs).fit(X).sample(10, random_state=0)
     np.testing.assert_array_equal(a, b)
 
 
@@ -393,9 +396,9 @@ def test_fitting_and_sampling_never_touch_global_generators():
     py_state = random.getstate()
     tf_global = tf.random.get_global_generator()
     tf_state = tf_global.state.numpy().copy()
-    gan = WGANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=None).fit(_blobs())
+    gan = GANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=None).fit(_blobs())
     gan.sample(5)
-    WGANEstimator(n_steps=1, batch_size=16, n_filters=2, random_state=1).fit(_blobs())
+    GANEstimator(n_steps=1, batch_size=16, n_filters=2, random_state=1).fit(_blobs())
     assert random.getstate() == py_state
     after = np.random.get_state()  # noqa: NPY002
     assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
@@ -403,12 +406,27 @@ def test_fitting_and_sampling_never_touch_global_generators():
     np.testing.assert_array_equal(tf_global.state.numpy(), tf_state)
 
 
+# ------------------------------------------------------------------ the Wasserstein class
+
+
+def test_wgan_estimator_trains_as_gan_estimator_with_the_wasserstein_defaults():
+    X = _blobs()
+    small = {"n_steps": 2, "batch_size": 16, "n_filters": 2, "random_state": 0}
+    wgan = WGANEstimator(**small).fit(X)
+    same = GANEstimator(**{**WGAN_DEFAULTS, **small}).fit(X)
+    assert wgan.history_["critic_loss"] == same.history_["critic_loss"]
+    assert wgan.history_["generator_loss"] == same.history_["generator_loss"]
+    np.testing.assert_array_equal(wgan.sample(5, random_state=1), same.sample(5, random_state=1))
+    # A Wasserstein critic: a linear score, not the vanilla GAN's probability.
+    assert wgan.critic_.layers[-1].get_config()["activation"] == "linear"
+
+
 # ------------------------------------------------------------------ output and verbosity
 
 
 def test_sample_is_shaped_and_scaled_like_the_training_data():
     X = _blobs() * np.array([1.0, 100.0, 0.01], dtype=np.float32) + 50
-    gan = WGANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=0).fit(X)
+    gan = GANEstimator(n_steps=2, batch_size=16, n_filters=2, random_state=0).fit(X)
     samples = gan.sample(2000, random_state=0)
     assert samples.shape == (2000, 3) and samples.dtype == np.float32
     assert gan.sample(0).shape == (0, 3)
@@ -424,13 +442,15 @@ def test_sample_is_shaped_and_scaled_like_the_training_data():
 
 def test_verbose_zero_prints_nothing_and_verbose_shows_a_progress_bar(capsys):
     X = _blobs()
-    WGANEstimator(n_steps=3, batch_size=16, n_filters=2, verbose=0, random_state=0).fit(X)
+    GANEstimator(n_steps=3, batch_size=16, n_filters=2, verbose=0, random_state=0).fit(X)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tqdm may warn about the captured terminal
-        WGANEstimator(n_steps=3, batch_size=16, n_filters=2, verbose=1, random_state=0).fit(X)
-    captured = capsys.readouterr()
-    text = captured.out + captured.err
-    assert "WGANEstimator" in text and "3/3" in text
-    assert "critic=" in text and "generator=" in text and "step=3" in text
+    for cls in (GANEstimator, WGANEstimator):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tqdm may warn about the captured terminal
+            cls(n_steps=3, batch_size=16, n_filters=2, verbose=1, random_state=0).fit(X)
+        captured = capsys.readouterr()
+        text = captured.out + captured.err
+        # The bar names the class that trains.
+        assert re.search(rf"(?<!\w){cls.__name__}", text) and "3/3" in text, text
+        assert "critic=" in text and "generator=" in text and "step=3" in text

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from gan_estimators import WGANEstimator
+from gan_estimators import GANEstimator, WGANEstimator
 
 
 def _gan(**params):
-    return WGANEstimator(**{"n_filters": 2, "n_steps": 1, "batch_size": 8, "random_state": 0,
+    return GANEstimator(**{"n_filters": 2, "n_steps": 1, "batch_size": 8, "random_state": 0,
                             **params})  # fmt: skip
 
 
@@ -97,8 +97,9 @@ def test_bad_parameter_is_rejected_naming_it(name):
     assert not hasattr(gan, "generator_")
 
 
-def test_the_constructor_never_validates():
-    gan = WGANEstimator(loss="nonsense", n_filters=-5, clip_value="x")
+@pytest.mark.parametrize("cls", [GANEstimator, WGANEstimator])
+def test_the_constructor_never_validates(cls):
+    gan = cls(loss="nonsense", n_filters=-5, clip_value="x")
     assert gan.get_params()["loss"] == "nonsense" and gan.n_filters == -5
 
 
@@ -121,9 +122,9 @@ def test_sample_before_fit_raises_not_fitted():
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
-        WGANEstimator().sample(3)
+        GANEstimator().sample(3)
     with pytest.raises(NotFittedError):
-        WGANEstimator().normalized_losses()
+        GANEstimator().normalized_losses()
 
 
 def test_pandas_and_lists_are_accepted_like_arrays():
@@ -160,7 +161,7 @@ def test_image_stacks_of_any_layout_round_trip_their_shape():
 def test_score_checks_x_against_the_training_data():
     gan = _gan().fit(_finite(40))
     assert np.isfinite(gan.score(_finite(30)))
-    with pytest.raises(ValueError, match="X has 2 features, but WGANEstimator is expecting 3"):
+    with pytest.raises(ValueError, match="X has 2 features, but GANEstimator is expecting 3"):
         gan.score(_finite(30, d=2))
     with pytest.raises(ValueError, match="NaN"):
         gan.score(_with(np.nan))

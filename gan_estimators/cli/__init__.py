@@ -3,22 +3,26 @@
 Commands:
 
 ``demo``
-    The main job end to end, offline: train a :class:`~gan_estimators.WGANEstimator` with the
+    The main job end to end, offline: train a :class:`~gan_estimators.GANEstimator` with the
     package defaults on one class of a dataset, evolve its hyperparameters with
     :class:`~gan_estimators.EvolutionarySearchCV` over the reference genes, refit the best, and
     write figures, ``cv_results.csv``, ``summary.json`` and the saved model to a folder.
 ``fit``
-    Train a ``WGANEstimator`` on a dataset class or a ``.npy`` array and save it.
+    Train a ``GANEstimator`` (or, with ``--wasserstein`` / ``--reference``, a
+    ``WGANEstimator``) on a dataset class or a ``.npy`` array and save it; every estimator
+    parameter is an option, and ``--validation-fraction``, ``--early-stopping`` and
+    ``--sample-grid`` watch the training.
 ``sample``
     Generate samples from a saved model, as ``.npy`` and/or a PNG grid.
 ``search``
-    Evolve a ``WGANEstimator``'s hyperparameters; write the best parameters, the results table
+    Evolve a GAN's hyperparameters; write the best parameters, the results table
     and the refitted best model.
 
 Modules:
 
-- :mod:`.options`: the argument parser, its value types and defaults (the estimator options
-  from :mod:`gan_estimators.gan._config`);
+- :mod:`.options`: the argument parser, its value types and defaults;
+- :mod:`.parameters`: the estimator's parameters as options, their help texts, value types
+  and defaults (from :mod:`gan_estimators.gan._config`);
 - :mod:`.console`: user errors, progress messages, importing TensorFlow quietly;
 - :mod:`.io`: training data, folders, JSON, CSV and PNG files;
 - :mod:`.training`: the search the commands run, fits, refits, scores and their reports;

@@ -6,13 +6,14 @@ command with one line on stderr and a non-zero exit status, never a traceback.  
 locations are checked before any training.
 """
 
+import math
 import os
 import sys
 import time
 
 from sklearn.utils._param_validation import InvalidParameterError
 
-from gan_estimators.cli.console import UserError, import_estimator, say
+from gan_estimators.cli.console import UserError, import_estimators, say
 from gan_estimators.cli.demo import run_demo
 from gan_estimators.cli.io import (
     check_parent,
@@ -24,7 +25,8 @@ from gan_estimators.cli.io import (
     write_json,
     write_npy,
 )
-from gan_estimators.cli.options import SEARCH_BUDGET, build_parser, estimator_params
+from gan_estimators.cli.options import SEARCH_BUDGET, build_parser
+from gan_estimators.cli.parameters import estimator_params
 from gan_estimators.cli.training import (
     check_folds,
     diagnostics_line,
@@ -34,12 +36,78 @@ from gan_estimators.cli.training import (
     run_search,
     search_report,
 )
+from gan_estimators.gan.callbacks import SampleGrid
 from gan_estimators.gan.errors import ModelFolderError, NetworkTooLargeError
 from gan_estimators.gan.folder import check_destination
+from gan_estimators.gan.monitoring import holdout_fraction, split_holdout
 
 #: Errors of the user's that end a command with one line: the commands' own, invalid
 #: parameters (alone or combined), an unusable or damaged model folder, networks too large.
 USER_ERRORS = (UserError, InvalidParameterError, ModelFolderError, NetworkTooLargeError)
+
+
+def _check_fit_options(args, X):
+    """Raise a :class:`UserError` for options that cannot go together or do not fit ``X``."""
+    if estimator_params(args).get("network") == "conv" and X.ndim == 2:
+        raise UserError("--network conv needs images; this data is a table (n, features)")
+    if args.sample_grid is None:
+        if args.sample_grid_every is not None:
+            raise UserError("--sample-grid-every needs --sample-grid DIR")
+        return
+    if X.ndim == 2 and math.isqrt(X.shape[1]) ** 2 != X.shape[1]:
+        raise UserError(
+            "--sample-grid draws images: it needs images, or a table whose features form "
+            f"square images; this table has {X.shape[1]} features"
+        )
+    grids, model = (os.path.abspath(path) for path in (args.sample_grid, args.out))
+    if os.path.commonpath([grids, model]) == model:
+        raise UserError("--sample-grid must name a folder outside the model folder --out")
+    require_plotting()
+
+
+def _check_holdout(estimator, X):
+    """Raise the ``InvalidParameterError`` of ``estimator``'s ``fit`` if it cannot hold out
+    part of ``X`` for its held-out scores (too few samples in either part)."""
+    fraction = holdout_fraction(estimator.get_params())
+    if fraction is not None:
+        split_holdout(X, fraction, 0)
+
+
+def build_estimator(args):
+    """The unfitted estimator ``fit`` trains, as ``args`` describe it.
+
+    A ``GANEstimator``; with ``--wasserstein`` a ``WGANEstimator``, with ``--reference``
+    ``WGANEstimator.reference()``; the parameters given as options, ``random_state`` from
+    ``--random-state``, a progress bar unless ``--quiet``, and a ``SampleGrid`` callback
+    with ``--sample-grid``.
+    """
+    GANEstimator, WGANEstimator = import_estimators()
+    params = estimator_params(args)
+    params.update(random_state=args.random_state, verbose=0 if args.quiet else 1)
+    if args.sample_grid is not None:
+        every = {} if args.sample_grid_every is None else {"every": args.sample_grid_every}
+        params["callbacks"] = [SampleGrid(args.sample_grid, **every)]
+    if args.reference:
+        return WGANEstimator.reference(**params)
+    return (WGANEstimator if args.wasserstein else GANEstimator)(**params)
+
+
+def _validation_line(estimator):
+    """What the held-out scores were, in one line; None when none was computed."""
+    steps = estimator.history_.get("val_step")
+    if not steps:
+        return None
+    scores = estimator.history_["val_score"]
+    line = f"Held-out score {scores[-1]:.2f} at step {steps[-1]} ({len(steps)} evaluations)"
+    if estimator.early_stopping and estimator.best_step_ is not None:
+        if estimator.stopped_early_:
+            waited = estimator.n_iter_no_change
+            line += f"; stopped early (no improvement in {waited} evaluation{'s' * (waited > 1)})"
+        line += (
+            f"; best {estimator.best_val_score_:.2f} at step {estimator.best_step_}, whose "
+            "generator the model keeps"
+        )
+    return line
 
 
 def run_fit(args):
@@ -49,22 +117,26 @@ def run_fit(args):
     X, description = load_data(
         args.data, data_home=args.data_home, label=args.label, download=args.download
     )
-    params = estimator_params(args)
-    if params.get("network") == "conv" and X.ndim == 2:
-        raise UserError("--network conv needs images; this data is a table (n, features)")
+    _check_fit_options(args, X)
     say(args, description)
-    WGANEstimator = import_estimator()
-    params.update(random_state=args.random_state, verbose=0 if args.quiet else 1)
-    make = WGANEstimator.reference if args.reference else WGANEstimator
-    estimator = make(**params)
+    estimator = build_estimator(args)
+    _check_holdout(estimator, X)
+    if args.sample_grid is not None:
+        prepare_folder(args.sample_grid, "sample-grid folder")
     fit_quietly(estimator, X)
-    estimator.set_params(verbose=0)
+    # A progress bar and the grids of this run are no part of the saved model.
+    estimator.set_params(verbose=0, callbacks=None)
     estimator.save(args.out)
     say(
         args,
-        f"Trained {estimator.n_steps_} steps in {time.perf_counter() - start:.0f} s; "
-        + diagnostics_line(estimator),
+        f"Trained {type(estimator).__name__} for {estimator.n_steps_} steps in "
+        f"{time.perf_counter() - start:.0f} s; " + diagnostics_line(estimator),
     )
+    validation = _validation_line(estimator)
+    if validation is not None:
+        say(args, validation)
+    if args.sample_grid is not None:
+        say(args, f"Sample grids in {args.sample_grid}{os.sep}")
     say(args, f"Saved to {args.out}{os.sep} (gan-estimators sample {args.out} --png grid.png)")
     return 0
 
@@ -84,9 +156,9 @@ def run_sample(args):
             check_parent(path, what)
     plotting = require_plotting() if args.png is not None else None
 
-    WGANEstimator = import_estimator()
+    GANEstimator, _ = import_estimators()
     try:
-        estimator = WGANEstimator.load(args.model)
+        estimator = GANEstimator.load(args.model)
     except (ModelFolderError, OSError) as exc:
         raise UserError(f"cannot load the model: {exc}") from None
     samples = estimator.sample(args.n, random_state=args.random_state)

@@ -60,9 +60,16 @@ def native_stderr_silenced(enabled=True):
         os.close(devnull)
 
 
-def import_estimator():
-    """Import :class:`WGANEstimator` -- and TensorFlow -- without TensorFlow's start-up noise."""
+def import_estimators():
+    """Import :class:`GANEstimator` and :class:`WGANEstimator` -- and TensorFlow -- without
+    TensorFlow's start-up noise.
+
+    Returns
+    -------
+    tuple of type
+        ``(GANEstimator, WGANEstimator)``.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with native_stderr_silenced(enabled=not native_logs_wanted()):
-        from gan_estimators.gan.estimator import WGANEstimator
-    return WGANEstimator
+        from gan_estimators import GANEstimator, WGANEstimator
+    return GANEstimator, WGANEstimator

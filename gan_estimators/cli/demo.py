@@ -5,7 +5,7 @@ import os
 import time
 
 from gan_estimators._version import __version__
-from gan_estimators.cli.console import UserError, import_estimator, say
+from gan_estimators.cli.console import UserError, import_estimators, say
 from gan_estimators.cli.io import (
     load_data,
     png_size,
@@ -106,12 +106,12 @@ def run_demo(args):
     timings["load"] = time.perf_counter() - start
 
     final_text = budget_text(final["n_steps"], final["max_time"])
-    say(args, f"[2/4] Training WGANEstimator with the package defaults ({final_text})")
+    say(args, f"[2/4] Training GANEstimator with the package defaults ({final_text})")
     tick = time.perf_counter()
     _share_cores_like_a_candidate(budget["n_jobs"])
-    WGANEstimator = import_estimator()
+    GANEstimator, _ = import_estimators()
     timings["import_tensorflow"] = time.perf_counter() - tick
-    default = WGANEstimator(**final, random_state=args.random_state, verbose=bar)
+    default = GANEstimator(**final, random_state=args.random_state, verbose=bar)
     tick = time.perf_counter()
     fit_quietly(default, train)
     timings["default_fit"] = time.perf_counter() - tick
@@ -257,7 +257,7 @@ def _write_outputs(out, plotting, search, holdout, default, best, random_state):
     write_cv_results(search.cv_results_, os.path.join(out, "cv_results.csv"))
     files["cv_results.csv"] = f"{len(search.cv_results_['params'])} configurations evaluated"
     best.save(os.path.join(out, "best_model"))
-    files["best_model/"] = "the refitted best model (WGANEstimator.load)"
+    files["best_model/"] = "the refitted best model (GANEstimator.load)"
     files["summary.json"] = "best parameters, scores, timings, diagnostics"
     return files
 

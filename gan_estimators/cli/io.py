@@ -9,8 +9,8 @@ NumPy, matplotlib and the datasets module are imported inside the functions that
 
 import contextlib
 import os
-import secrets
 
+from gan_estimators import _files
 from gan_estimators.cli.console import UserError
 
 #: Data sources every command accepts (``fit`` and ``search`` also take a ``.npy`` file).
@@ -60,25 +60,13 @@ def check_parent(path, what):
 
 @contextlib.contextmanager
 def replaced_atomically(path, mode="w", **open_options):
-    """Yield a file opened on a temporary name beside ``path``; rename it to ``path`` when
-    the block ends, or remove it if the block raises.
-
-    An OSError (a full disk, a folder that vanished) becomes a :class:`UserError` naming
-    ``path``.
-    """
-    folder, name = os.path.split(os.path.abspath(path))
-    temporary = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+    """:func:`gan_estimators._files.replaced_atomically`, whose OSError (a full disk, a folder
+    that vanished) becomes a :class:`UserError` naming ``path``."""
     try:
-        # "x" creates the file with the usual permissions (the umask's), unlike mkstemp.
-        with open(temporary, mode.replace("w", "x"), **open_options) as handle:
+        with _files.replaced_atomically(path, mode, **open_options) as handle:
             yield handle
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.remove(temporary)
-        if isinstance(exc, OSError):
-            raise UserError(f"cannot write {path!r}: {exc.strerror or exc}") from None
-        raise
+    except OSError as exc:
+        raise UserError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 
 
 def _load_npy(path):

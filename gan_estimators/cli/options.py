@@ -1,20 +1,18 @@
 """The ``gan-estimators`` argument parser: commands, options, value types and defaults.
 
-The estimator options take their choices and defaults from :mod:`gan_estimators.gan._config`,
-which does not import TensorFlow, so building the parser (``--help``, ``--version``) does not
-either.
+The estimator options (:mod:`.parameters`) take their choices, constraints and defaults from
+:mod:`gan_estimators.gan._config`, which does not import TensorFlow, so building the parser
+(``--help``, ``--version``) does not either.
 """
 
 import argparse
-import functools
-from numbers import Integral
-
-from sklearn.utils._param_validation import Interval
+import inspect
 
 from gan_estimators._version import __version__
 from gan_estimators.cli.io import DATA_SOURCES
+from gan_estimators.cli.parameters import add_parameter_options
 from gan_estimators.cli.training import HOLDOUT_FRACTION, RESOURCES
-from gan_estimators.gan._config import CHOICES, DEFAULTS, PARAMETER_CONSTRAINTS, REFERENCE_PARAMS
+from gan_estimators.gan.callbacks import SampleGrid
 
 #: Search spaces of ``demo`` and ``search`` (see :func:`~gan_estimators.cli.make_search`).
 SPACES = ("defaults", "reference")
@@ -69,6 +67,8 @@ SEARCH_BUDGET = {
 
 #: The class ``demo`` trains on unless ``--class`` says otherwise.
 DEMO_CLASS = 5
+
+_SAMPLE_GRID_EVERY = inspect.signature(SampleGrid).parameters["every"].default
 
 
 class _Parser(argparse.ArgumentParser):
@@ -266,68 +266,38 @@ def _add_common_options(parser):
     )
 
 
-#: The ``WGANEstimator`` parameters ``fit`` takes, in ``--help`` order.
-_ESTIMATOR_OPTIONS = (
-    "loss",
-    "latent_dim",
-    "n_filters",
-    "critic_width",
-    "upsampling",
-    "alpha",
-    "n_critic",
-    "n_gen",
-    "clip_value",
-    "gp_weight",
-    "label_noise",
-    "learning_rate",
-    "optimizer",
-    "batch_size",
-    "n_steps",
-    "epochs",
-    "max_time",
-    "network",
-)
-
-
-def _estimator_option(name):
-    """``add_argument`` settings of parameter ``name``: its choices, or a value type that
-    checks the estimator's own numeric constraint."""
-    if name in CHOICES:
-        return {"choices": CHOICES[name]}
-    interval = next(c for c in PARAMETER_CONSTRAINTS[name] if isinstance(c, Interval))
-    parse = int if interval.type is Integral else float
-    value_type = functools.partial(
-        _parse, parse=parse, expected=str(interval), is_valid=interval.__contains__
-    )
-    return {"type": value_type, "metavar": "N" if parse is int else "X"}
-
-
-def _estimator_default_text(name):
-    """``(default: X)``, plus ``--reference``'s value where it differs."""
-    text = f"default: {DEFAULTS[name]}"
-    if name in REFERENCE_PARAMS and REFERENCE_PARAMS[name] != DEFAULTS[name]:
-        text += f"; --reference: {REFERENCE_PARAMS[name]}"
-    return f"({text})"
-
-
 def _add_estimator_options(parser):
     group = parser.add_argument_group(
-        "estimator parameters", "WGANEstimator parameters; omitted ones keep their defaults"
+        "estimator",
+        "fit builds a GANEstimator with the package defaults (a non-saturating GAN), unless "
+        "told otherwise",
     )
-    group.add_argument("--reference", action="store_true", help="start from .reference()")
-    for name in _ESTIMATOR_OPTIONS:
-        group.add_argument(
-            "--" + name.replace("_", "-"),
-            **_estimator_option(name),
-            help=_estimator_default_text(name),
-        )
-
-
-def estimator_params(args):
-    """The ``WGANEstimator`` parameters given on the command line, as a dict."""
-    return {
-        name: getattr(args, name) for name in _ESTIMATOR_OPTIONS if getattr(args, name) is not None
-    }
+    start = group.add_mutually_exclusive_group()
+    start.add_argument(
+        "--wasserstein",
+        action="store_true",
+        help="build a WGANEstimator: a Wasserstein GAN with defaults tuned for its loss",
+    )
+    start.add_argument(
+        "--reference",
+        action="store_true",
+        help="build WGANEstimator.reference(): the reference DCGAN/WGAN configuration",
+    )
+    add_parameter_options(parser)
+    callbacks = parser.add_argument_group("callbacks")
+    callbacks.add_argument(
+        "--sample-grid",
+        metavar="DIR",
+        help="write a PNG grid of samples to DIR every --sample-grid-every generator "
+        "iterations and at the end (images, or tables whose features form square images; "
+        "needs matplotlib)",
+    )
+    callbacks.add_argument(
+        "--sample-grid-every",
+        type=_positive_int,
+        metavar="N",
+        help=f"generator iterations between two sample grids (default: {_SAMPLE_GRID_EVERY})",
+    )
 
 
 # ---------------------------------------------------------------------------------- parser
@@ -337,8 +307,8 @@ def _add_demo(commands):
     default, quick = DEMO_BUDGETS["default"], DEMO_BUDGETS["quick"]
     demo = commands.add_parser(
         "demo",
-        help="train, evolve and refit a WGAN on one digit class; write figures and a report",
-        description="Train a WGANEstimator with the package defaults on one class, evolve its "
+        help="train, evolve and refit a GAN on one digit class; write figures and a report",
+        description="Train a GANEstimator with the package defaults on one class, evolve its "
         "hyperparameters with a multi-fidelity EvolutionarySearchCV (the defaults in its first "
         "generation), refit the best with the defaults' budget, and write samples.png, "
         "losses.png, fitness.png, cv_results.csv, summary.json and best_model/ to --out. "
@@ -375,9 +345,9 @@ def _add_fit(commands):
     fit = _add_training_command(
         commands,
         "fit",
-        "train a WGANEstimator and save it",
-        "Train a WGANEstimator on a dataset (or one class of it) or a .npy array, and save it "
-        "with WGANEstimator.save.",
+        "train a GANEstimator (or a WGANEstimator) and save it",
+        "Train a GANEstimator (a WGANEstimator with --wasserstein or --reference) on a dataset "
+        "(or one class of it) or a .npy array, and save it with its save method.",
         out=("gan-model", "model folder"),
     )
     _add_estimator_options(fit)
@@ -390,7 +360,9 @@ def _add_sample(commands):
         help="generate samples from a saved model",
         description="Generate samples from a model saved by 'fit', 'search' or 'demo'.",
     )
-    sample.add_argument("model", metavar="MODEL_DIR", help="folder written by WGANEstimator.save")
+    sample.add_argument(
+        "model", metavar="MODEL_DIR", help="folder written by 'fit', 'search' or 'demo'"
+    )
     sample.add_argument(
         "-n", type=_positive_int, default=64, help="number of samples (default: %(default)s)"
     )
@@ -403,8 +375,9 @@ def _add_search(commands):
     search = _add_training_command(
         commands,
         "search",
-        "evolve a WGANEstimator's hyperparameters",
-        "Evolve a WGANEstimator's hyperparameters with EvolutionarySearchCV, then write "
+        "evolve a GAN's hyperparameters",
+        "Evolve the hyperparameters of a GANEstimator (a WGANEstimator with --space reference) "
+        "with EvolutionarySearchCV, then write "
         "best_params.json, cv_results.csv and the refitted best model (best_model/).",
         out=("gan-search", "output folder"),
     )

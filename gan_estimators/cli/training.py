@@ -10,7 +10,7 @@ import time
 
 from gan_estimators.cli.console import (
     UserError,
-    import_estimator,
+    import_estimators,
     native_logs_wanted,
     native_stderr_silenced,
 )
@@ -28,7 +28,7 @@ _FIDELITY_KEYS = ("resource", "min_resources", "max_resources", "factor")
 
 
 def demo_param_space(estimator, time_budget=False):
-    """The genes ``--space defaults`` evolves on top of ``estimator`` (a ``WGANEstimator()``).
+    """The genes ``--space defaults`` evolves on top of ``estimator`` (a ``GANEstimator()``).
 
     The reference genes of :func:`~gan_estimators.reference_space` that change the estimator
     (``clip_value`` is dropped unless the loss clips weights: a gene that changes nothing
@@ -43,7 +43,7 @@ def demo_param_space(estimator, time_budget=False):
 
     Parameters
     ----------
-    estimator : WGANEstimator
+    estimator : GANEstimator
         The estimator whose ``loss`` and ``learning_rate`` the space is built around.
     time_budget : bool, default=False
         Whether candidates train for a time budget (``max_time``).
@@ -105,7 +105,7 @@ def make_search(
     Parameters
     ----------
     space : {"defaults", "reference"}, default="defaults"
-        ``"defaults"``: a ``WGANEstimator()`` with the package defaults (a non-saturating GAN
+        ``"defaults"``: a ``GANEstimator()`` with the package defaults (a non-saturating GAN
         with Adam) evolved over :func:`demo_param_space`.
         ``"reference"``: ``WGANEstimator.reference()`` with the whole ``reference_space()``:
         the weight-clipping WGAN search of the reference configuration (see
@@ -150,7 +150,7 @@ def make_search(
     from gan_estimators.search.presets import reference_space
     from gan_estimators.search.search_cv import EvolutionarySearchCV
 
-    WGANEstimator = import_estimator()
+    GANEstimator, WGANEstimator = import_estimators()
 
     budget = {"n_steps": steps, "max_time": candidate_time, "random_state": random_state}
     fidelity = {}
@@ -166,7 +166,7 @@ def make_search(
         estimator = WGANEstimator.reference(**budget)
         genes = reference_space()
     else:
-        estimator = WGANEstimator(**budget)
+        estimator = GANEstimator(**budget)
         genes = demo_param_space(estimator, time_budget=resource == "max_time")
     if cv == 1:
         splitter = ShuffleSplit(n_splits=1, test_size=HOLDOUT_FRACTION, random_state=random_state)

@@ -40,8 +40,18 @@ CHOICES = {
     "critic_norm": ("auto", *CRITIC_NORMS),
 }
 
-#: Default hyperparameters, chosen by sample quality per second of CPU training (the
-#: training guide shows the measurements behind them).
+#: Methods a training callback may define (``callbacks=``; see :mod:`.callbacks`).
+CALLBACK_HOOKS = ("on_fit_begin", "on_iteration_end", "on_fit_end")
+
+#: Held-out scores per fit call when ``eval_every`` is None.
+EVALUATIONS_PER_FIT = 10
+
+#: The fraction of the training data held out when ``early_stopping=True`` meets neither
+#: ``validation_data`` nor ``validation_fraction`` (scikit-learn's MLP holds out as much).
+EARLY_STOPPING_FRACTION = 0.1
+
+#: Default hyperparameters of ``GANEstimator``, chosen by sample quality per second of CPU
+#: training (the training guide shows the measurements behind them).
 DEFAULTS = {
     "loss": "gan",
     "latent_dim": 128,
@@ -74,10 +84,26 @@ DEFAULTS = {
     "random_state": None,
     "verbose": 0,
     "warm_start": False,
+    "validation_data": None,
+    "validation_fraction": None,
+    "eval_every": None,
+    "early_stopping": False,
+    "n_iter_no_change": 5,
+    "tol": 0.0,
+    "callbacks": None,
 }
 
+#: Default hyperparameters of ``WGANEstimator``: ``DEFAULTS`` with a Wasserstein loss.  The
+#: class's signature, docstring and ``get_params`` read this dict, so it is the one place to
+#: change them.
+WGAN_DEFAULTS = {**DEFAULTS, "loss": "wgan"}
+
+#: Parameters holding data or Python objects rather than settings: ``save`` writes them as
+#: null, and the command line has no option for them.
+UNSTORED_PARAMS = ("validation_data", "callbacks")
+
 #: The reference DCGAN/WGAN configuration (the user guide's "Reference configuration" page;
-#: see ``WGANEstimator.reference``).
+#: see ``WGANEstimator.reference``, which completes it with ``DEFAULTS``).
 REFERENCE_PARAMS = {
     "loss": "wgan",
     "latent_dim": 100,
@@ -99,6 +125,10 @@ REFERENCE_PARAMS = {
     "init_std": 0.02,
 }
 
+#: Every parameter of ``reference()``: the reference configuration completed with
+#: ``DEFAULTS``, whichever the class.
+REFERENCE_DEFAULTS = {**DEFAULTS, **REFERENCE_PARAMS}
+
 #: Parameters fixing the networks' architecture: a warm start cannot change them.
 STRUCTURAL_PARAMS = (
     "latent_dim",
@@ -118,6 +148,16 @@ class Count(Interval):
 
     def __init__(self, left, right, *, closed):
         super().__init__(Integral, left, right, closed=closed)
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
+class Amount(Interval):
+    """An interval of real numbers that refuses ``True`` and ``False`` (see :class:`Count`)."""
+
+    def __init__(self, left, right, *, closed):
+        super().__init__(Real, left, right, closed=closed)
 
     def is_satisfied_by(self, val):
         return not isinstance(val, bool) and super().is_satisfied_by(val)
@@ -157,4 +197,13 @@ PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],
+    "validation_data": ["array-like", None],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+    # An int counts generator iterations, a float seconds of training.
+    "eval_every": [Count(1, None, closed="left"), Amount(0, None, closed="neither"), None],
+    "early_stopping": ["boolean"],
+    "n_iter_no_change": [Count(1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    # Each item's hooks are checked at fit (gan/callbacks.py), naming the item at fault.
+    "callbacks": [list, tuple, None],
 }

@@ -18,6 +18,7 @@ import numpy as np
 from gan_estimators.gan._config import NETWORKS
 from gan_estimators.gan.errors import ModelFolderError
 from gan_estimators.gan.layout import IMAGE, TABULAR
+from gan_estimators.quality.history import VALIDATION_KEYS
 
 #: Network kinds a fit records in ``network_``.
 _NETWORK_KINDS = tuple(name for name in NETWORKS if name != "auto")
@@ -50,6 +51,23 @@ def _check_fitted(fitted, path):
     }
     for key, (valid, expected) in checks.items():
         _require(valid, path, f"fitted {key} must be {expected}; got {fitted[key]!r}")
+    best_step = fitted.get("best_step_")
+    _require(
+        best_step is None or _is_int(best_step, 1),
+        path,
+        f"fitted best_step_ must be an integer >= 1 or null; got {best_step!r}",
+    )
+    _require(
+        _is_number(fitted.get("best_val_score_")),
+        path,
+        f"fitted best_val_score_ must be a number or null; got {fitted.get('best_val_score_')!r}",
+    )
+    stopped_early = fitted.get("stopped_early_")
+    _require(
+        stopped_early is None or isinstance(stopped_early, bool),
+        path,
+        f"fitted stopped_early_ must be true, false or null; got {stopped_early!r}",
+    )
     key = fitted.get("optimizer_key")
     _require(
         key is None
@@ -97,15 +115,21 @@ def _check_fitted(fitted, path):
 
 def _check_history(history, path):
     _require(isinstance(history, dict), path, "history_ must be a JSON object of lists")
-    lengths = set()
+    # One entry per iteration, and one per held-out score.
+    lengths = {False: set(), True: set()}
     for key, values in history.items():
         _require(
             isinstance(values, list) and all(_is_number(v) for v in values),
             path,
             f"history_[{key!r}] must be a list of numbers",
         )
-        lengths.add(len(values))
-    _require(len(lengths) <= 1, path, "the lists of history_ differ in length")
+        lengths[key in VALIDATION_KEYS].add(len(values))
+    _require(len(lengths[False]) <= 1, path, "the lists of history_ differ in length")
+    _require(
+        len(lengths[True]) <= 1,
+        path,
+        f"the lists {' and '.join(VALIDATION_KEYS)} of history_ differ in length",
+    )
 
 
 def check_document(document, path):
@@ -121,6 +145,11 @@ def check_document(document, path):
     """
     for key in ("params", "fitted", "history_"):
         _require(key in document, path, f"lacks the key {key!r}")
+    _require(
+        isinstance(document.get("estimator", ""), str),
+        path,
+        f"'estimator' must be a class name; got {document.get('estimator')!r}",
+    )
     _require(isinstance(document["params"], dict), path, "'params' must be a JSON object")
     _check_fitted(document["fitted"], path)
     _check_history(document["history_"], path)

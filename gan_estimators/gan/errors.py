@@ -9,7 +9,7 @@ scikit-learn's ``InvalidParameterError`` (a ``ValueError`` and ``TypeError``).
 class ModelFolderError(ValueError):
     """A folder cannot be saved to or loaded as a model; the message names the file and why.
 
-    Raised by ``WGANEstimator.save`` (the destination is unusable) and ``WGANEstimator.load``
+    Raised by ``GANEstimator.save`` (the destination is unusable) and ``GANEstimator.load``
     (a file is missing, extra, truncated, altered, invalid or inconsistent with the others).
 
     Attributes

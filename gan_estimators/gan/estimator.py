@@ -1,46 +1,43 @@
-"""``WGANEstimator``: a Wasserstein (or vanilla) GAN behaving like a scikit-learn estimator.
+"""``GANEstimator`` and ``WGANEstimator``: GANs behaving like scikit-learn estimators.
 
-Its parts live in :mod:`.settings`, :mod:`.layout`, :mod:`.networks`, :mod:`.optimizers`,
-:mod:`.trainer` and :mod:`.persistence`.
+``GANEstimator`` trains a non-saturating GAN by default; ``WGANEstimator`` is the same class
+with Wasserstein defaults (:data:`~gan_estimators.gan._config.WGAN_DEFAULTS`).  Their parts
+live in :mod:`.fitting` (a fit call), :mod:`.settings`, :mod:`.layout`, :mod:`.networks`,
+:mod:`.optimizers`, :mod:`.trainer`, :mod:`.monitoring`, :mod:`.callbacks` and
+:mod:`.persistence`.
 """
 
-import warnings
 from typing import ClassVar
 
 import numpy as np
-import tensorflow as tf
 from sklearn import get_config
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from gan_estimators._random import derive_seed, draw_seed, sampling_random_state
-from gan_estimators.gan._config import DEFAULTS, PARAMETER_CONSTRAINTS, REFERENCE_PARAMS
-from gan_estimators.gan.layout import IMAGE, TABULAR, DataLayout, layout_attribute, layout_kind
-from gan_estimators.gan.networks import build_networks
-from gan_estimators.gan.optimizers import build_optimizer
-from gan_estimators.gan.persistence import PersistenceMixin, release
-from gan_estimators.gan.settings import check_structure, network_structure, resolve_settings
-from gan_estimators.gan.trainer import (
-    GANTrainer,
-    TrainerConfig,
-    frozen_copy,
-    iteration_budget,
-    memory_guard,
-    train,
+from gan_estimators._random import sampling_random_state
+from gan_estimators.gan._config import (
+    DEFAULTS,
+    PARAMETER_CONSTRAINTS,
+    REFERENCE_DEFAULTS,
+    REFERENCE_PARAMS,
+    WGAN_DEFAULTS,
 )
-from gan_estimators.gan.validation import check_sample_arguments, validate_training_data
+from gan_estimators.gan.fitting import TrainingMixin
+from gan_estimators.gan.layout import TABULAR, layout_attribute
+from gan_estimators.gan.persistence import PersistenceMixin
+from gan_estimators.gan.validation import check_sample_arguments
+from gan_estimators.gan.variants import changed_defaults, documented_defaults, init_with_defaults
 from gan_estimators.quality.evaluation import GenerativeScoreMixin
-from gan_estimators.quality.features import UnsavedFeatureMap
-from gan_estimators.quality.history import HISTORY_KEYS, normalized_losses
+from gan_estimators.quality.history import normalized_losses
 
-__all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGANEstimator"]
+__all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGAN_DEFAULTS", "GANEstimator", "WGANEstimator"]
 
 #: Latent vectors per generator call of ``sample``.
 _SAMPLE_BATCH = 1024
 
 
-class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
-    """A GAN (WGAN-GP, WGAN with weight clipping, or vanilla) as a scikit-learn estimator.
+class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
+    """A GAN (non-saturating by default, or Wasserstein) as a scikit-learn estimator.
 
     ``fit(X)`` learns the distribution of ``X``: tabular data ``(n_samples, n_features)``
     (numpy or pandas) or images ``(n_samples, height, width)`` /
@@ -50,8 +47,11 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
     generator updates), with the training set held as a tensor and batched in-graph.
 
     Every default lives in :data:`gan_estimators.gan._config.DEFAULTS`;
-    :meth:`reference` gives the reference DCGAN/WGAN configuration
-    (``docs/user_guide/reference_configuration.rst``).
+    :class:`WGANEstimator` is this class with Wasserstein defaults, and :meth:`reference`
+    gives the reference DCGAN/WGAN configuration
+    (``docs/user_guide/reference_configuration.rst``).  While it trains, the estimator can
+    score held-out data (``validation_data`` / ``validation_fraction``), stop early
+    (``early_stopping``) and run ``callbacks``.
 
     Parameters
     ----------
@@ -157,6 +157,45 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
     warm_start : bool, default=False
         When True, ``fit`` on a fitted estimator continues training the same networks
         (and optimizer states) for another budget instead of starting anew.
+    validation_data : array-like or None, default=None
+        Held-out data shaped like ``X``, scored while training (the held-out score is
+        ``score(validation_data)`` at that point: negative FD in the feature space of
+        ``feature_map``, fitted on the training data).  Not trained on.
+    validation_fraction : float or None, default=None
+        Fraction in (0, 1) of ``X`` held out and scored instead of ``validation_data``
+        (``ceil(fraction · n_samples)`` samples drawn with ``random_state``; the same ones
+        at every call of one fit).  None holds nothing out, unless ``early_stopping`` is
+        on without ``validation_data``: then 0.1 is held out.  Cannot be set together with
+        ``validation_data``.
+    eval_every : int, float or None, default=None
+        When the held-out score is computed: an int every that many generator iterations
+        of a ``fit`` / ``partial_fit`` call, a float every that many seconds of training,
+        and in both cases after the call's last iteration.  None: about 10 times per call,
+        every ``ceil(budget / 10)`` iterations when the budget is in iterations (``n_steps``
+        or ``epochs``), else every ``max_time / 10`` seconds.  Each score is appended to
+        ``history_["val_score"]``, its step to ``history_["val_step"]``.
+    early_stopping : bool, default=False
+        Stop once ``n_iter_no_change`` held-out scores in a row have not improved on the
+        best one by more than ``tol``, and, at the end of every call (stopped or not), put
+        back the generator weights -- and the weight average's -- of the best score
+        (``best_step_``, ``best_val_score_``); the critic and the optimizers keep their last
+        state.  Scores ``validation_data``, else holds out ``validation_fraction`` (0.1
+        when None).
+    n_iter_no_change : int, default=5
+        Held-out scores without improvement after which ``early_stopping`` stops.
+    tol : float, default=0.0
+        Least improvement (>= 0, in units of ``score``) of the held-out score that counts
+        for ``early_stopping``.
+    callbacks : list or None, default=None
+        Callables ``f(estimator, logs)`` run after each generator iteration, or objects
+        with any of ``on_fit_begin(estimator)``, ``on_iteration_end(estimator, logs)`` and
+        ``on_fit_end(estimator)`` (:mod:`gan_estimators.gan.callbacks`; ready-made:
+        :class:`~gan_estimators.SampleGrid`, :class:`~gan_estimators.Checkpoint`,
+        :class:`~gan_estimators.CSVLogger`).  ``logs`` holds the ``step``, its losses and
+        gradient norms, ``elapsed`` and, where it was computed, ``val_score``.  Returning
+        True or raising :class:`~gan_estimators.StopTraining` stops training.  They run
+        between compiled iterations, never inside them; their time, like the held-out
+        scores', counts neither in ``history_["elapsed"]`` nor towards ``max_time``.
 
     Attributes
     ----------
@@ -178,7 +217,11 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         since the first fit).  ``critic_loss = critic_real + critic_fake +
         gradient_penalty``; for Wasserstein losses ``critic_real = -mean(D(real))`` and
         ``critic_fake = mean(D(fake))``; critic values are averaged over the iteration's
-        ``n_critic`` updates.  ``pandas.DataFrame(history_)`` gives a table.
+        ``n_critic`` updates.  ``pandas.DataFrame(history_)`` gives a table.  Held-out
+        scores add ``val_step`` and ``val_score``, one entry per evaluation: their table is
+        ``pandas.DataFrame({k: history_[k] for k in ("val_step", "val_score")})``, the
+        iterations' one leaves them out.  Continued training (``partial_fit``,
+        ``warm_start``) appends to every list.
     n_steps_ : int
         Generator iterations done, over all ``fit`` / ``partial_fit`` calls.
     network_ : str
@@ -195,6 +238,14 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
     data_min_, data_max_ : float or ndarray
         Range of the training data used to scale it to [-1, 1]: one value for images,
         one per feature for tabular data.
+    best_step_ : int or None
+        With ``early_stopping``: the step of the best held-out score of the last fit call,
+        whose generator weights the estimator holds (None if no score was computed).
+    best_val_score_ : float or None
+        With ``early_stopping``: that score.
+    stopped_early_ : bool
+        With ``early_stopping``: whether it ended the last fit call before its budget was
+        spent (False when the call ran its whole budget or a callback stopped it).
 
     Notes
     -----
@@ -212,9 +263,9 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
     Examples
     --------
     >>> from sklearn.datasets import load_digits
-    >>> from gan_estimators import WGANEstimator
+    >>> from gan_estimators import GANEstimator
     >>> X = load_digits().images                                # doctest: +SKIP
-    >>> gan = WGANEstimator(n_steps=300, random_state=0).fit(X)  # doctest: +SKIP
+    >>> gan = GANEstimator(n_steps=300, random_state=0).fit(X)   # doctest: +SKIP
     >>> gan.sample(16, random_state=0).shape                     # doctest: +SKIP
     (16, 8, 8)
     """
@@ -255,6 +306,13 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         random_state=DEFAULTS["random_state"],
         verbose=DEFAULTS["verbose"],
         warm_start=DEFAULTS["warm_start"],
+        validation_data=DEFAULTS["validation_data"],
+        validation_fraction=DEFAULTS["validation_fraction"],
+        eval_every=DEFAULTS["eval_every"],
+        early_stopping=DEFAULTS["early_stopping"],
+        n_iter_no_change=DEFAULTS["n_iter_no_change"],
+        tol=DEFAULTS["tol"],
+        callbacks=DEFAULTS["callbacks"],
     ):
         self.loss = loss
         self.latent_dim = latent_dim
@@ -287,6 +345,13 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
+        self.validation_data = validation_data
+        self.validation_fraction = validation_fraction
+        self.eval_every = eval_every
+        self.early_stopping = early_stopping
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.callbacks = callbacks
 
     # ------------------------------------------------------------------ construction
 
@@ -296,7 +361,9 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
 
         WGAN with weight clipping, RMSprop, 5 critic updates per generator update and the
         reference layer sequence; ``docs/user_guide/reference_configuration.rst`` lists it.
-        α is applied to every LeakyReLU, fixing the reference's ignored-α defect.
+        α is applied to every LeakyReLU, fixing the reference's ignored-α defect.  The
+        parameters it does not set are those of ``DEFAULTS`` whichever the class, so
+        ``GANEstimator.reference()`` and ``WGANEstimator.reference()`` train alike.
 
         Parameters
         ----------
@@ -307,10 +374,12 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
 
         Returns
         -------
-        WGANEstimator
+        estimator of class ``cls``
             An unfitted estimator.
         """
-        return cls(**{**REFERENCE_PARAMS, **overrides})
+        names = cls._get_param_names()
+        defaults = {name: value for name, value in REFERENCE_DEFAULTS.items() if name in names}
+        return cls(**{**defaults, **overrides})
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "generator_")
@@ -329,64 +398,6 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
     data_min_ = layout_attribute("data_min", "data_min_")
     data_max_ = layout_attribute("data_max", "data_max_")
 
-    def _build_optimizers(self, key, rates):
-        """New optimizers of kind ``key`` = (name, beta_1, beta_2) with learning ``rates``."""
-        self.generator_optimizer_, self.critic_optimizer_ = (
-            build_optimizer(key, rate, model.trainable_variables)
-            for rate, model in zip(rates, (self.generator_, self.critic_), strict=True)
-        )
-        self._optimizer_key_ = tuple(key)
-
-    def _optimizer_key(self):
-        """What the optimizers are built from: (name, beta_1, beta_2)."""
-        return (self.optimizer, float(self.beta_1), float(self.beta_2))
-
-    def _ensure_optimizers(self, settings):
-        """Create (or keep, on warm starts) the optimizers and set their learning rates."""
-        key = self._optimizer_key()
-        rates = settings.generator_learning_rate, settings.critic_learning_rate
-        if getattr(self, "_optimizer_key_", None) != key or not hasattr(
-            self, "generator_optimizer_"
-        ):
-            self._build_optimizers(key, rates)
-        else:
-            # Learning rates are variables read by the compiled step: no retrace needed.
-            self.generator_optimizer_.learning_rate.assign(rates[0])
-            self.critic_optimizer_.learning_rate.assign(rates[1])
-
-    def _ensure_average(self):
-        """Create or drop ``generator_ema_`` to match ``ema_decay`` (a new average starts
-        from the current weights)."""
-        if self.ema_decay is None:
-            self.__dict__.pop("generator_ema_", None)
-        elif getattr(self, "generator_ema_", None) is None:
-            self.generator_ema_ = frozen_copy(self.generator_)
-
-    def _ensure_trainer(self, settings):
-        """The optimizers, the weight average and the compiled trainer for ``settings``:
-        those of the previous call while nothing they were built for has changed.  The
-        trainer's random stream is seeded for this call."""
-        self._ensure_optimizers(settings)
-        self._ensure_average()
-        config = TrainerConfig(
-            loss=settings.loss,
-            latent_dim=int(self.latent_dim),
-            batch_size=self.batch_size_,
-            n_critic=int(self.n_critic),
-            n_gen=int(self.n_gen),
-            ema_decay=None if self.ema_decay is None else float(self.ema_decay),
-        )
-        parts = (self.generator_, self.critic_, self.generator_optimizer_, self.critic_optimizer_)
-        average = getattr(self, "generator_ema_", None)
-        trainer = getattr(self, "_trainer", None)
-        if trainer is None or not trainer.trains(config, *parts, average):
-            trainer = GANTrainer(config, *parts, average_generator=average)
-            self._trainer = trainer
-        # A stream per (fit seed, iterations done): resumed training does not replay the
-        # batches and noise of earlier calls.
-        trainer.reseed(derive_seed(self._seed_, 3, self.n_steps_))
-        return trainer
-
     # ------------------------------------------------------------------ fitting
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -404,7 +415,7 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
 
         Returns
         -------
-        self : WGANEstimator
+        self : GANEstimator
             The fitted estimator.
         """
         resume = bool(self.warm_start) and self.__sklearn_is_fitted__()
@@ -415,7 +426,9 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         """Train for one more budget on ``X``, continuing the same networks.
 
         The first call initialises the networks like ``fit``; later calls keep the
-        networks, optimizer states and the data scaling of the first call.
+        networks, optimizer states and the data scaling of the first call, and append to
+        ``history_`` (held-out scores included).  With ``validation_fraction`` (or
+        ``early_stopping``), every call holds out the same samples of the same ``X``.
 
         Parameters
         ----------
@@ -426,7 +439,7 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
 
         Returns
         -------
-        self : WGANEstimator
+        self : GANEstimator
             The estimator.
         """
         resume = self.__sklearn_is_fitted__()
@@ -434,86 +447,6 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
             # _fit_context validates only a first call's parameters; they may have changed.
             self._validate_params()
         return self._fit(X, resume=resume, remedy="call fit to train new networks")
-
-    def _fit(self, X, *, resume, remedy):
-        """Fit (``resume``: continue training) on ``X``; ``remedy`` ends the messages of
-        the data and parameters that cannot continue the previous fit."""
-        if isinstance(self.feature_map, UnsavedFeatureMap):
-            # Its fit would fail at the end of training; fail before it instead.
-            self.feature_map.raise_not_saved()
-        X = validate_training_data(self, X, reset=not resume)
-        if resume:
-            self._data_layout_.check(X, remedy)
-        params = self.get_params(deep=False)
-        settings = resolve_settings(params, layout_kind(X))
-        if resume:
-            check_structure(self._structure_, network_structure(params, settings), remedy)
-        else:
-            self._start(X, params, settings)
-
-        self.batch_size_ = self._clamped_batch_size(len(X))
-        with memory_guard(params, self.batch_size_):
-            diverged = self._train(self._ensure_trainer(settings), X)
-        if diverged:
-            # Non-finite samples have no features: leave this fit without sample-quality
-            # state (score() then fails loudly) instead of failing the fit itself.
-            self.__dict__.pop("feature_map_", None)
-            self.__dict__.pop("diagnostics_", None)
-        else:
-            self._fit_sample_quality(X)
-        return self
-
-    def _start(self, X, params, settings):
-        """Drop a previous fit, fit the layout on ``X`` and build new networks."""
-        release(self)
-        self._data_layout_ = DataLayout.fit(X)
-        if self._data_layout_.kind == IMAGE:
-            # Tabular attributes of an earlier fit (validate_data is not used for images).
-            self.__dict__.pop("n_features_in_", None)
-            self.__dict__.pop("feature_names_in_", None)
-        self.network_ = settings.network
-        self._structure_ = network_structure(params, settings)
-        self._seed_ = draw_seed(self.random_state)
-        with memory_guard(params, None):
-            self.generator_, self.critic_ = build_networks(
-                params, settings, self._data_layout_, self._seed_
-            )
-        self.history_ = {key: [] for key in HISTORY_KEYS}
-        self.n_steps_ = 0
-
-    def _clamped_batch_size(self, n_samples):
-        if int(self.batch_size) <= n_samples:
-            return int(self.batch_size)
-        warnings.warn(
-            f"batch_size={self.batch_size} is larger than the number of samples "
-            f"({n_samples}); using batch_size={n_samples}.",
-            UserWarning,
-            stacklevel=4,
-        )
-        return n_samples
-
-    def _train(self, trainer, X):
-        """Run the budgeted iterations on ``X``; True if training diverged."""
-        budget = iteration_budget(
-            len(X), self.batch_size_, self.n_critic, n_steps=self.n_steps, epochs=self.epochs
-        )
-        data = tf.convert_to_tensor(self._data_layout_.scale(X, self.network_))
-        max_time = None if self.max_time is None else float(self.max_time)
-        progress = type(self).__name__ if self.verbose else None
-        try:
-            diverged = train(
-                trainer, data, self.history_, budget=budget, max_time=max_time, progress=progress
-            )
-        finally:
-            self.n_steps_ = self.history_["step"][-1] if self.history_["step"] else 0
-        if diverged:
-            warnings.warn(
-                f"Training diverged at step {self.n_steps_} (non-finite losses); "
-                "stopping, without sample-quality diagnostics. Try a lower learning_rate.",
-                RuntimeWarning,
-                stacklevel=4,
-            )
-        return diverged
 
     # ------------------------------------------------------------------ using the model
 
@@ -571,14 +504,17 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         float
         """
         check_is_fitted(self)
+        return super().score(self._scoring_data(X), y)
+
+    def _scoring_data(self, X):
+        """``X`` checked against the training data as :meth:`score` checks it."""
         if self._data_layout_.kind == TABULAR:
-            X = validate_data(self, X, reset=False, ensure_min_samples=2, ensure_all_finite=True)
-        else:
-            X = check_array(
-                X, allow_nd=True, ensure_min_samples=2, ensure_all_finite=True, input_name="X"
-            )
-            self._data_layout_.check_images(X, type(self).__name__)
-        return super().score(X, y)
+            return validate_data(self, X, reset=False, ensure_min_samples=2, ensure_all_finite=True)
+        X = check_array(
+            X, allow_nd=True, ensure_min_samples=2, ensure_all_finite=True, input_name="X"
+        )
+        self._data_layout_.check_images(X, type(self).__name__)
+        return X
 
     def normalized_losses(self):
         """The reference fitness signal: min–max-normalised losses per step.
@@ -596,3 +532,43 @@ class WGANEstimator(PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
         """
         check_is_fitted(self)
         return normalized_losses(self.history_)
+
+
+class WGANEstimator(GANEstimator):
+    __doc__ = (
+        """A Wasserstein GAN as a scikit-learn estimator: :class:`GANEstimator` with
+    Wasserstein defaults.
+
+    The same parameters, attributes and methods as :class:`GANEstimator`; only the defaults
+    differ.  They all live in :data:`gan_estimators.gan._config.WGAN_DEFAULTS`, which
+    sets """
+        + changed_defaults(WGAN_DEFAULTS, DEFAULTS)
+        + """ and keeps every other default of ``GANEstimator``.  :meth:`reference` gives
+    the reference DCGAN/WGAN configuration.
+
+    Pickles and folders saved by earlier versions of the package, whose ``WGANEstimator``
+    had the defaults of today's ``GANEstimator``, load as ``WGANEstimator`` with the
+    parameters they were saved with.
+
+    """
+        + documented_defaults(
+            GANEstimator.__doc__[
+                GANEstimator.__doc__.index("Parameters\n") : GANEstimator.__doc__.index(
+                    "Examples\n"
+                )
+            ],
+            WGAN_DEFAULTS,
+            DEFAULTS,
+        )
+        + """Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from gan_estimators import WGANEstimator
+    >>> X = load_digits().images                                 # doctest: +SKIP
+    >>> gan = WGANEstimator(n_steps=300, random_state=0).fit(X)  # doctest: +SKIP
+    >>> gan.sample(16, random_state=0).shape                      # doctest: +SKIP
+    (16, 8, 8)
+    """
+    )
+
+    __init__ = init_with_defaults(GANEstimator.__init__, WGAN_DEFAULTS, "WGANEstimator.__init__")

@@ -44,7 +44,7 @@ class LossStrategy:
     Attributes
     ----------
     name : str
-        The ``loss=`` value of :class:`~gan_estimators.WGANEstimator` it implements.
+        The ``loss=`` value of :class:`~gan_estimators.GANEstimator` it implements.
     critic_output_activation : str or None
         Activation of the critic's last layer (``None`` for a linear Wasserstein critic).
     uses_gradient_penalty : bool

@@ -1,4 +1,5 @@
-"""Builders of the generator / critic pairs used by :class:`~gan_estimators.WGANEstimator`.
+"""Builders of the generator / critic pairs used by :class:`~gan_estimators.GANEstimator`
+(and so by :class:`~gan_estimators.WGANEstimator`).
 
 Two families:
 

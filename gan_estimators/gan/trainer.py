@@ -391,12 +391,12 @@ def iteration_budget(n_samples, batch_size, n_critic, *, n_steps, epochs):
     return min(limits) if limits else None
 
 
-def train(trainer, data, history, *, budget, max_time=None, progress=None):
+def train(trainer, data, history, *, budget, max_time=None, progress=None, monitor=None):
     """Run generator iterations of ``trainer`` on ``data``, appending to ``history``.
 
-    Stops after ``budget`` iterations (None: no limit), once ``max_time`` seconds have
-    passed (checked after each iteration, so at least one runs), or at the first iteration
-    with a non-finite value.
+    Stops after ``budget`` iterations (None: no limit), once ``max_time`` seconds of training
+    have passed (checked after each iteration, so at least one runs), at the first iteration
+    with a non-finite value, or when ``monitor`` asks to.
 
     Parameters
     ----------
@@ -413,6 +413,9 @@ def train(trainer, data, history, *, budget, max_time=None, progress=None):
         Seconds to run.
     progress : str or None, default=None
         Show a tqdm progress bar with this description, updated after each iteration.
+    monitor : gan_estimators.gan.monitoring.TrainingMonitor or None, default=None
+        Called after each iteration with a finite result (held-out scores, callbacks); the
+        time it takes counts neither in ``elapsed`` nor towards ``max_time``.
 
     Returns
     -------
@@ -420,14 +423,14 @@ def train(trainer, data, history, *, budget, max_time=None, progress=None):
         Whether training stopped on a non-finite value.
     """
     if progress is None:
-        return _train(trainer, data, history, budget, max_time, None)
+        return _train(trainer, data, history, budget, max_time, None, monitor)
     from tqdm.auto import tqdm
 
     with tqdm(total=budget, desc=progress, unit="step", leave=True) as bar:
-        return _train(trainer, data, history, budget, max_time, bar)
+        return _train(trainer, data, history, budget, max_time, bar, monitor)
 
 
-def _train(trainer, data, history, budget, max_time, progress):
+def _train(trainer, data, history, budget, max_time, progress, monitor):
     offset = history["elapsed"][-1] if history["elapsed"] else 0.0
     step = history["step"][-1] if history["step"] else 0
     start = time.perf_counter()
@@ -451,6 +454,20 @@ def _train(trainer, data, history, budget, max_time, progress):
             progress.update(1)
         if not all(math.isfinite(v) for v in values.values()):
             return True
-        if max_time is not None and elapsed >= max_time:
+        out_of_time = max_time is not None and elapsed >= max_time
+        if monitor is not None:
+            stop = monitor.iteration_end(
+                step,
+                values,
+                offset + elapsed,
+                done=done,
+                training_seconds=elapsed,
+                last=out_of_time or done == budget,
+            )
+            # Watching is not training: the clock resumes where the iteration ended.
+            start = time.perf_counter() - elapsed
+            if stop:
+                break
+        if out_of_time:
             break
     return False

@@ -1,4 +1,5 @@
-"""Validation of training data for generative estimators, and of ``sample``'s arguments.
+"""Validation of training data for generative estimators, of held-out data and of ``sample``'s
+arguments.
 
 Tabular input (2-D, numpy or pandas) goes through scikit-learn's ``validate_data`` so that
 ``n_features_in_`` / ``feature_names_in_`` and their consistency checks behave exactly as in
@@ -110,4 +111,35 @@ def check_sample_arguments(n, random_state):
         raise ValueError(
             "random_state must be None, an integer in [0, 2**32 - 1], a RandomState or a "
             f"Generator; got {random_state!r}."
+        )
+
+
+def check_validation_data(data, X):
+    """Raise a ValueError naming ``validation_data`` unless it can be scored against an
+    estimator fitted on the validated ``X``: finite numbers, at least 2 samples, each shaped
+    like a sample of ``X`` (a single-channel image with or without its channel axis).
+    """
+    try:
+        array = check_array(
+            data,
+            accept_sparse=False,
+            allow_nd=True,
+            ensure_min_samples=MIN_SAMPLES,
+            ensure_all_finite=True,
+            input_name="validation_data",
+        )
+    except ValueError as exc:
+        if "validation_data" in str(exc):
+            raise
+        raise ValueError(f"validation_data: {exc}") from None
+    expected = tuple(X.shape[1:])
+    accepted = {expected}
+    if X.ndim == 3:
+        accepted.add((*expected, 1))
+    elif X.ndim == 4 and expected[-1] == 1:
+        accepted.add(expected[:-1])
+    if tuple(array.shape[1:]) not in accepted:
+        raise ValueError(
+            f"validation_data must hold samples shaped like those of X, {expected}; got "
+            f"samples of shape {tuple(array.shape[1:])}."
         )

@@ -22,7 +22,7 @@ from gan_estimators.quality.feature_base import _as_samples, _single_threaded_bl
 from gan_estimators.quality.features import resolve_feature_map
 from gan_estimators.quality.metrics import as_score, compute_metrics
 
-__all__ = ["GenerativeScoreMixin", "evaluate_samples"]
+__all__ = ["GenerativeScoreMixin", "evaluate_samples", "fit_feature_map", "forget_features"]
 
 # Entropy tags: evaluation samples never reuse the latent vectors of training, and the feature
 # map's subsampling, the diagnostics sample and the score sample are independent streams.
@@ -101,6 +101,48 @@ def _features(estimator, X):
         with contextlib.suppress(TypeError):
             _feature_cache[estimator] = (key, mapping, real, fake)
     return real, fake
+
+
+def forget_features(estimator):
+    """Drop the features that scoring cached for ``estimator``.
+
+    :func:`evaluate_samples` (and so ``score``) reuses the features of its previous call on
+    the same data with the same ``feature_map_``, which is right while the estimator does not
+    change.  Code that changes what ``estimator.sample`` returns without fitting a new map --
+    training iterations between two scores -- calls this so that the next score draws and
+    maps new samples.
+    """
+    with contextlib.suppress(TypeError):  # not weak-referenceable: nothing was cached
+        _feature_cache.pop(estimator, None)
+
+
+def fit_feature_map(estimator, X):
+    """Set ``estimator.feature_map_`` fitted on its training data ``X``, as ``fit`` does.
+
+    The map is the one ``_fit_sample_quality`` fits at the end of ``fit``: the
+    ``feature_map`` parameter fitted with a seed derived from ``random_state`` (the same map
+    for an int or None; a RandomState instance is advanced).  The features cached for
+    ``estimator`` are forgotten.
+
+    Parameters
+    ----------
+    estimator : estimator with ``feature_map`` and ``random_state`` parameters
+    X : array-like
+        The training data, in its original scale and shape.
+
+    Returns
+    -------
+    feature map
+        The fitted ``estimator.feature_map_``.
+    """
+    forget_features(estimator)
+    with _single_threaded_blas():
+        estimator.feature_map_ = resolve_feature_map(
+            getattr(estimator, "feature_map", "auto"),
+            _as_samples(X),
+            random_state=_seed(getattr(estimator, "random_state", None), _TAG_FEATURES),
+        )
+    return estimator.feature_map_
 
 
 def evaluate_samples(estimator, X, metrics=("fd",), **metric_kwargs):
@@ -184,15 +226,10 @@ class GenerativeScoreMixin:
         Warns with :class:`~gan_estimators.quality.diagnostics.GANTrainingWarning` for each failure
         mode that trips.
         """
-        _feature_cache.pop(self, None)
-        random_state = getattr(self, "random_state", None)
         X = _as_samples(X)
+        fit_feature_map(self, X)
+        random_state = getattr(self, "random_state", None)
         with _single_threaded_blas():
-            self.feature_map_ = resolve_feature_map(
-                getattr(self, "feature_map", "auto"),
-                X,
-                random_state=_seed(random_state, _TAG_FEATURES),
-            )
             n = min(X.shape[0], DIAGNOSTIC_SAMPLES)
             rng = np.random.RandomState(_seed(random_state, _TAG_DIAGNOSTICS))
             real = X[np.sort(rng.choice(X.shape[0], n, replace=False))]

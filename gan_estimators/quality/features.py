@@ -32,7 +32,7 @@ Persistence
 Every map pickles.  The built-in maps (:class:`PCAResidualFeatures`,
 :class:`StandardizedFeatures`) also have :meth:`FeatureMap.get_state` /
 :meth:`FeatureMap.from_state`: their fitted state as JSON-able parameters and attributes plus
-NumPy arrays, which is how ``WGANEstimator.save`` stores them without pickle.  The adapters
+NumPy arrays, which is how ``GANEstimator.save`` stores them without pickle.  The adapters
 wrap user objects (functions, Keras models, transformers) that have no such form.
 
 Validation of the default
@@ -394,9 +394,9 @@ class KerasFeatures(FeatureMap):
 class UnsavedFeatureMap(FeatureMap):
     """Stands in for a ``feature_map`` parameter that was not saved.
 
-    ``WGANEstimator.save`` stores no function, Keras model, transformer or custom
+    ``GANEstimator.save`` stores no function, Keras model, transformer or custom
     :class:`FeatureMap` (they cannot be written without pickle), so
-    ``WGANEstimator.load`` sets this placeholder as the loaded estimator's ``feature_map``
+    ``GANEstimator.load`` sets this placeholder as the loaded estimator's ``feature_map``
     unless the object is passed again (``load(path, feature_map=obj)``).  Fitting it raises
     a ValueError saying what is missing, so ``score`` of such an estimator, and any new fit,
     fail with that explanation instead of silently measuring in another feature space.
@@ -420,7 +420,7 @@ class UnsavedFeatureMap(FeatureMap):
             f"This estimator's feature_map{what} was not saved: save() cannot store a "
             "function, Keras model, transformer or custom FeatureMap without pickle, so the "
             "loaded estimator has no feature_map_ and cannot score or fit sample quality. "
-            "Load it with WGANEstimator.load(path, feature_map=<the same object>), or call "
+            "Load it with GANEstimator.load(path, feature_map=<the same object>), or call "
             "set_params(feature_map=...) first; keep estimators with such feature maps "
             "with pickle or joblib to preserve feature_map_ exactly."
         )

@@ -17,9 +17,14 @@ STEP_KEYS = (
     "generator_grad_norm",
 )
 
-#: Every key of ``history_``: the iteration number, the step's numbers, and the seconds
-#: elapsed since the fit began.
+#: The keys of every ``history_``, one entry per iteration: the iteration number, the step's
+#: numbers, and the seconds elapsed since the fit began (see also :data:`VALIDATION_KEYS`).
 HISTORY_KEYS = ("step", *STEP_KEYS, "elapsed")
+
+#: Keys of the held-out scores computed while training (``validation_data``,
+#: ``validation_fraction``): the step of each evaluation and its score.  Their lists have one
+#: entry per evaluation, not per iteration, and exist only in histories of fits that scored.
+VALIDATION_KEYS = ("val_step", "val_score")
 
 #: The losses the reference fitness normalises and averages.
 NORMALIZED_KEYS = ("critic_real", "critic_fake", "generator_loss")

@@ -147,7 +147,7 @@ class DiagnosticsReport:
 
         Everything in it is a JSON type (NumPy scalars and arrays become Python numbers and
         lists), so ``json.dumps`` writes it and :meth:`from_dict` of the ``json.loads`` result
-        gives a report equal to this one; ``WGANEstimator.save`` stores ``diagnostics_`` so.
+        gives a report equal to this one; ``GANEstimator.save`` stores ``diagnostics_`` so.
         Non-finite evidence (NaN, inf) is written as JSON's common ``NaN`` / ``Infinity``
         extension, which Python's :mod:`json` reads back.
         """

@@ -21,8 +21,8 @@ name                      value                                                 
 Usage::
 
     import gan_estimators
-    GridSearchCV(WGANEstimator(...), grid, scoring="kid")
-    GridSearchCV(WGANEstimator(...), grid, scoring=["fd", "coverage"], refit="fd")
+    GridSearchCV(GANEstimator(...), grid, scoring="kid")
+    GridSearchCV(GANEstimator(...), grid, scoring=["fd", "coverage"], refit="fd")
     cross_validate(est, X, scoring={"kid": "kid", "prec": gan_estimators.quality.scorers.get_scorer(
         "precision")})
 

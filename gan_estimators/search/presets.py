@@ -17,9 +17,10 @@ __all__ = ["reference_space"]
 def reference_space():
     """The gene space of the reference WGAN search (the reference configuration).
 
-    It pairs with ``WGANEstimator.reference()``: that estimator uses the Wasserstein loss with
-    weight clipping (``loss="wgan"``), which is what makes ``clip_value`` matter, and decodes
-    every dimension into its networks or training loop. Each dimension round-trips and changes
+    It pairs with ``WGANEstimator.reference()`` (or ``GANEstimator.reference()``, the same
+    configuration): that estimator uses the Wasserstein loss with weight clipping
+    (``loss="wgan"``), which is what makes ``clip_value`` matter, and decodes every dimension
+    into its networks or training loop. Each dimension round-trips and changes
     the model it decodes to, including the two gene fields that the reference code left without
     effect (a truncated ``alpha``, swapped ``n_critic`` bounds).
 
