@@ -93,10 +93,12 @@ DEFAULTS = {
     "callbacks": None,
 }
 
-#: Default hyperparameters of ``WGANEstimator``: ``DEFAULTS`` with a Wasserstein loss.  The
+#: Default hyperparameters of ``WGANEstimator``: ``DEFAULTS`` with a Wasserstein loss (weight
+#: clipping), a looser clip and Adam without momentum, chosen by sample quality per second of
+#: CPU training (``docs/user_guide/wasserstein_defaults.rst`` shows the measurements).  The
 #: class's signature, docstring and ``get_params`` read this dict, so it is the one place to
 #: change them.
-WGAN_DEFAULTS = {**DEFAULTS, "loss": "wgan"}
+WGAN_DEFAULTS = {**DEFAULTS, "loss": "wgan", "clip_value": 0.1, "beta_1": 0.0, "beta_2": 0.99}
 
 #: Parameters holding data or Python objects rather than settings: ``save`` writes them as
 #: null, and the command line has no option for them.
