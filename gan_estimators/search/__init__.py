@@ -12,6 +12,10 @@
 - :mod:`.run`: the state of one ``fit`` and the assessment of a generation (in-run cache,
   ``memory``, one ``evaluate_candidates`` call);
 - :mod:`.fidelity`: multi-fidelity evolution (budgets of a resource, promotion by rung);
+  :mod:`.continuation`: promoted configurations continued by ``partial_fit``
+  (``continue_promoted``);
+- :mod:`.own_fits`: the fits the search runs itself instead of through scikit-learn's
+  ``evaluate_candidates`` (steady state, continued training);
 - :mod:`.quiet`: the warnings of candidate fits, collected and counted instead of printed;
 - :mod:`.ending`: how a fit ends (interrupts, nothing to refit, everything restored);
 - :mod:`.results`: results bookkeeping (fitness from records, failed evaluations, the rows

@@ -13,8 +13,9 @@ next rung and cross-validated there anew, successive-halving style, up to the to
 scores at one budget are compared with one another. An individual carries the score of the
 highest rung it reached; selection ranks rungs first (see
 :func:`gan_estimators.search.evolution.rank`), and the hall of fame, ``best_*`` and the refit
-take top-rung scores only. Each (configuration, budget) is trained from scratch: a promoted
-configuration does not continue the training of its lower rung.
+take top-rung scores only. Each (configuration, budget) is trained from scratch, unless
+``continue_promoted=True``: then a promoted configuration continues the training of its lower
+rung (:mod:`gan_estimators.search.continuation`).
 """
 
 import math
@@ -48,6 +49,8 @@ class Schedule:
     seed : int
         Seeds the subsamples of ``"n_samples"``: every rung subsamples alike in every
         generation, so its scores compare.
+    continued : bool
+        Whether promoted configurations continue their training (``continue_promoted``).
     """
 
     resource: str
@@ -55,6 +58,7 @@ class Schedule:
     factor: float
     n_samples: int = 0
     seed: int = 0
+    continued: bool = False
 
     @property
     def top(self):
@@ -68,9 +72,15 @@ class Schedule:
         return {**params, self.resource: self.budgets[rung]}
 
     def memory_key(self, params, rung):
-        """What identifies the evaluation of ``params`` at ``rung`` in ``memory``."""
+        """What identifies the evaluation of ``params`` at ``rung`` in ``memory``: a continued
+        evaluation also names the budgets it was continued through."""
         if self.resource == N_SAMPLES:
             return {"params": params, N_SAMPLES: self.budgets[rung], "seed": self.seed}
+        if self.continued and rung > 0:
+            return {
+                "params": self.candidate(params, rung),
+                "continued_through": self.budgets[:rung],
+            }
         return self.candidate(params, rung)
 
     def splits(self, cv, rung):
@@ -162,6 +172,7 @@ def make_schedule(search, X, rng):
         float(search.factor),
         n_samples,
         seed,
+        bool(search.continue_promoted),
     )
 
 
@@ -188,7 +199,8 @@ def assess(run, offspring, generation, cross_validate):
     ``ceil(n / factor)`` of the ``n`` configurations scored there in this generation (finite
     scores only, ties in order of appearance) are promoted to the next. Each individual gets
     the score of the highest rung its configuration reached; configurations met in an earlier
-    generation are cache hits and are not promoted again.
+    generation are cache hits and are not promoted again. With ``run.continuation``, the
+    estimators of configurations not promoted are dropped at each rung, and all at the end.
 
     Returns
     -------
@@ -201,19 +213,26 @@ def assess(run, offspring, generation, cross_validate):
     params = {key: inds[0].params for key, inds in new.items()}
     n_fitted = n_restored = 0
     climbing = list(new)
-    for rung in range(schedule.top + 1):
-        if rung > 0:
-            climbing = promoted(
-                [(key, run.cache[(key, rung - 1)]) for key in climbing], schedule.factor
+    continuation = run.continuation
+    try:
+        for rung in range(schedule.top + 1):
+            if rung > 0:
+                climbing = promoted(
+                    [(key, run.cache[(key, rung - 1)]) for key in climbing], schedule.factor
+                )
+                if continuation is not None:
+                    continuation.keep_only(climbing)
+            if not climbing:
+                break
+            climbing, fitted, restored = run.evaluate(
+                climbing, params, generation, cross_validate, rung
             )
-        if not climbing:
-            break
-        climbing, fitted, restored = run.evaluate(
-            climbing, params, generation, cross_validate, rung
-        )
-        n_fitted, n_restored = n_fitted + fitted, n_restored + restored
-        for key in climbing:
-            run.reached[key] = (rung, run.cache[(key, rung)])
+            n_fitted, n_restored = n_fitted + fitted, n_restored + restored
+            for key in climbing:
+                run.reached[key] = (rung, run.cache[(key, rung)])
+    finally:
+        if continuation is not None:
+            continuation.clear()
     n_hits = len(cached)
     for key, inds in new.items():
         if key in run.reached:

@@ -69,6 +69,9 @@ class SearchRun:
     schedule: object = None
     # multi-fidelity: key -> (highest rung reached, score there)
     reached: dict = field(default_factory=dict)
+    # continue_promoted: the fits of promoted configurations
+    # (gan_estimators.search.continuation.Continuation)
+    continuation: object = None
     # (X, y, fit parameters) of the fit, for algorithms that run their own fits
     fit_data: tuple = ()
     # what the stopping rules read
@@ -118,7 +121,9 @@ class SearchRun:
         restored from ``memory``, or passed to ``cross_validate(candidates, generation, rung)``
         at once, which returns None when scikit-learn holds their records, or one list of
         ``error_score`` records per candidate when it discarded a batch whose every fit failed.
-        Their fitness is cached under the key (with the rung, at a budget ``rung``).
+        With ``continuation`` set, the run trains and scores them itself instead
+        (:mod:`gan_estimators.search.continuation`) and keeps their records. Their fitness is
+        cached under the key (with the rung, at a budget ``rung``).
 
         Returns
         -------
@@ -151,17 +156,20 @@ class SearchRun:
         checkpoint = len(self.stored_rows)
         self._store_rows(keys, candidates, evaluations, more)
         try:
-            failed = None
-            if to_fit:
-                failed = cross_validate([candidates[key] for key in to_fit], generation, rung)
+            own_records = None
+            if to_fit and self.continuation is not None:
+                own_records = self.continuation.evaluate(to_fit, params, rung)
+            elif to_fit:
+                batch = [candidates[key] for key in to_fit]
+                own_records = cross_validate(batch, generation, rung)
         except BaseException:
             del self.stored_rows[checkpoint:]
             raise
-        if failed is None:
+        if own_records is None:
             evaluations.update(zip(to_fit, self._latest_fitted_records(len(to_fit)), strict=True))
             self.n_fitted += len(to_fit)
-        else:  # scikit-learn kept no record of the batch: the run keeps them
-            evaluations.update(zip(to_fit, failed, strict=True))
+        else:  # scikit-learn holds no record of the batch: the run keeps them
+            evaluations.update(zip(to_fit, own_records, strict=True))
             del self.stored_rows[checkpoint:]
             self._store_rows(keys, candidates, evaluations, more)
 

@@ -14,12 +14,13 @@ How results reach ``cv_results_``
 ---------------------------------
 Each ``evaluate_candidates`` call passes its candidates' generation as ``more_results`` (as
 ``HalvingRandomSearchCV`` passes ``iter`` and ``n_resources``). Configurations whose records
-scikit-learn does not hold -- restored from ``memory``, or of a batch in which every fit failed
--- are stored rows (:mod:`gan_estimators.search.results`) that the ``_format_results`` override
-places among scikit-learn's, in the order first met, before scikit-learn's formatter ranks them
-all: they can be ``best_*`` and be refitted like fresh ones. When a run fits nothing (everything
-restored), ``BaseSearchCV.fit`` cannot finish, and :mod:`gan_estimators.search.ending` completes
-its steps (best index, refit, scorer).
+scikit-learn does not hold -- restored from ``memory``, of a batch in which every fit failed, or
+fitted by the search itself (``"steady_state"``, ``continue_promoted``) -- are stored rows
+(:mod:`gan_estimators.search.results`) that the ``_format_results`` override places among
+scikit-learn's, in the order first met, before its formatter ranks them all: they can be
+``best_*`` and be refitted like fresh ones. When scikit-learn fitted nothing, ``BaseSearchCV.fit``
+cannot finish, and :mod:`gan_estimators.search.ending` completes its steps (best index, refit,
+scorer).
 """
 
 import functools
@@ -37,6 +38,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from gan_estimators._random import numpy_generator
 from gan_estimators.search import algorithms as _algorithms
+from gan_estimators.search import continuation as _continuation
 from gan_estimators.search import ending as _ending
 from gan_estimators.search import evolution as _evolution
 from gan_estimators.search import fidelity as _fidelity
@@ -154,8 +156,8 @@ class EvolutionarySearchCV(BaseSearchCV):
         promoted to ``factor`` times the budget, and so on up to ``max_resources``; only
         scores at the same budget are compared, and the hall of fame, ``best_*`` and the
         refit (with the resource at ``max_resources``) use the top budget's scores. Every
-        (configuration, budget) is trained from scratch: no warm start. It must not be
-        searched in ``param_space``. None scores every configuration as the estimator is.
+        (configuration, budget) is trained from scratch unless ``continue_promoted``. It must
+        not be searched in ``param_space``. None scores every configuration as the estimator is.
 
     min_resources : int, float or None, default=None
         The lowest budget. None: ``max_resources / factor**2`` (rounded up for integer
@@ -168,6 +170,15 @@ class EvolutionarySearchCV(BaseSearchCV):
     factor : int or float, default=3
         The ratio of consecutive budgets, and one configuration in ``factor`` is promoted;
         greater than 1.
+
+    continue_promoted : bool, default=False
+        With ``resource`` an estimator parameter that budgets each ``fit`` / ``partial_fit``
+        call (such as ``n_steps``), a configuration promoted from budget ``b`` to ``B``
+        continues the estimators it was scored with at ``b`` (``resource=B - b``, then
+        ``partial_fit`` on each split) instead of training anew; ``fit_time`` of such a row is
+        the continuation's. Needs ``partial_fit``; not with ``"steady_state"``. False trains
+        every (configuration, budget) from scratch. See
+        :mod:`gan_estimators.search.continuation`.
 
     gene_precision : int or None, default=None
         Round genes to this many decimals before decoding, which makes the space a grid and
@@ -319,6 +330,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         "min_resources": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "max_resources": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "factor": [Interval(numbers.Real, 1, None, closed="neither")],
+        "continue_promoted": ["boolean"],
         "gene_precision": [Interval(numbers.Integral, 0, None, closed="left"), None],
         "max_fits": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
@@ -349,6 +361,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         min_resources=None,
         max_resources=None,
         factor=3,
+        continue_promoted=False,
         gene_precision=None,
         max_fits=None,
         max_time=None,
@@ -389,6 +402,7 @@ class EvolutionarySearchCV(BaseSearchCV):
         self.min_resources = min_resources
         self.max_resources = max_resources
         self.factor = factor
+        self.continue_promoted = continue_promoted
         self.gene_precision = gene_precision
         self.max_fits = max_fits
         self.max_time = max_time
@@ -478,16 +492,14 @@ class EvolutionarySearchCV(BaseSearchCV):
 
     def _check_settings(self):
         _algorithms.check_settings(self)
+        _continuation.check(self)
         for callback in self._callback_list():
             if not callable(callback):
                 raise TypeError(f"callbacks must be callables, got {callback!r}")
 
     def _callback_list(self):
-        if self.callbacks is None:
-            return []
-        if callable(self.callbacks):
-            return [self.callbacks]
-        return list(self.callbacks)
+        callbacks = [] if self.callbacks is None else self.callbacks
+        return [callbacks] if callable(callbacks) else list(callbacks)
 
     def _format_results(self, candidate_params, n_splits, out, more_results=None):
         """Format scikit-learn's rows and the stored rows together, in the order first met."""
@@ -573,6 +585,8 @@ class EvolutionarySearchCV(BaseSearchCV):
         )
         self.logbook_ = run.logbook = _evolution.new_logbook()
         self.n_candidates_evaluated_ = self.n_candidates_restored_ = self.cache_hits_ = 0
+        if self.continue_promoted:
+            run.continuation = _continuation.Continuation(self, run)
         run.callbacks = self._callback_list()
         run.start = time.perf_counter()
         return run

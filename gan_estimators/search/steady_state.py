@@ -53,32 +53,13 @@ from dataclasses import dataclass, field
 
 import joblib
 from sklearn.base import clone
-from sklearn.model_selection._validation import _fit_and_score, _warn_or_raise_about_fit_failures
-from sklearn.utils.validation import _check_method_params, indexable
+from sklearn.model_selection._validation import _warn_or_raise_about_fit_failures
 
 from gan_estimators.search import evolution as _evolution
 from gan_estimators.search import fidelity as _fidelity
-from gan_estimators.search import quiet as _quiet
+from gan_estimators.search import own_fits as _own_fits
 from gan_estimators.search import results as _results
 from gan_estimators.search import store as _store
-
-
-def evaluate_split(estimator, X, y, train, test, parameters, fit_and_score_kwargs, tag):
-    """scikit-learn's ``_fit_and_score`` of one (configuration, split), with its warnings
-    collected into the record (see :mod:`gan_estimators.search.quiet`); returns
-    ``(tag, record)``."""
-    record, summary = _quiet.call_quietly(
-        _fit_and_score,
-        estimator,
-        X,
-        y,
-        train=train,
-        test=test,
-        parameters=parameters,
-        **fit_and_score_kwargs,
-    )
-    record.update(summary)
-    return tag, record
 
 
 @dataclass
@@ -108,33 +89,10 @@ class SteadyState:
 
     def __init__(self, search, run):
         self.search, self.run = search, run
-        X, y, params = run.fit_data
-        self.X, self.y = indexable(X, y)
-        routed = search._get_routed_params_for_fit(_check_method_params(self.X, params=params))
-        scorers, _ = search._get_scorers()
-        self.fit_and_score_kwargs = {
-            "scorer": scorers,
-            "fit_params": routed.estimator.fit,
-            "score_params": routed.scorer.score,
-            "return_train_score": search.return_train_score,
-            "return_n_test_samples": True,
-            "return_times": True,
-            "return_parameters": False,
-            "error_score": search.error_score,
-            "verbose": search.verbose,
-        }
-        cv = search._checked_cv_orig
-        n_rungs = 1 if run.schedule is None else run.schedule.top + 1
-        self.splits = []
-        for rung in range(n_rungs):
-            splitter = cv if run.schedule is None else run.schedule.splits(cv, rung) or cv
-            splits = list(splitter.split(self.X, self.y, **routed.splitter.split))
-            if len(splits) != run.n_splits:
-                raise ValueError(
-                    "cv.split and cv.get_n_splits return inconsistent results. Expected "
-                    f"{run.n_splits} splits, got {len(splits)}"
-                )
-            self.splits.append(splits)
+        setup = _own_fits.prepare(search, run)
+        self.X, self.y, self.splits = setup.X, setup.y, setup.splits
+        self.fit_and_score_kwargs = setup.fit_and_score_kwargs
+        n_rungs = len(self.splits)
         self.base_estimator = clone(search.estimator)
         self.lock = threading.RLock()
         self.owner = threading.current_thread()
@@ -199,7 +157,7 @@ class SteadyState:
                 return
             splits = self.splits[evaluation.rung or 0]
             for index, (train, test) in enumerate(splits):
-                yield joblib.delayed(evaluate_split)(
+                yield joblib.delayed(_own_fits.evaluate_split)(
                     clone(self.base_estimator),
                     self.X,
                     self.y,
