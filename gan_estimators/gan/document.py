@@ -17,6 +17,7 @@ import numpy as np
 
 from gan_estimators.gan._config import NETWORKS
 from gan_estimators.gan.errors import ModelFolderError
+from gan_estimators.gan.labels import check_classes_json
 from gan_estimators.gan.layout import IMAGE, TABULAR
 from gan_estimators.quality.history import VALIDATION_KEYS
 
@@ -80,6 +81,8 @@ def _check_fitted(fitted, path):
         path,
         f"fitted optimizer_key must be [name, beta_1, beta_2]; got {key!r}",
     )
+    problem = check_classes_json(fitted)
+    _require(problem is None, path, problem)
     if fitted["layout"] == IMAGE:
         shape = fitted.get("image_shape_")
         _require(

@@ -3,18 +3,17 @@
 ``GANEstimator`` trains a non-saturating GAN by default; ``WGANEstimator`` is the same class
 with Wasserstein defaults (:data:`~gan_estimators.gan._config.WGAN_DEFAULTS`).  Their parts
 live in :mod:`.fitting` (a fit call), :mod:`.settings`, :mod:`.layout`, :mod:`.networks`,
-:mod:`.optimizers`, :mod:`.trainer`, :mod:`.monitoring`, :mod:`.callbacks` and
-:mod:`.persistence`.
+:mod:`.optimizers`, :mod:`.trainer`, :mod:`.monitoring`, :mod:`.callbacks`,
+:mod:`.sampling`, :mod:`.persistence`, and for class-conditional models :mod:`.labels` and
+:mod:`.conditioning`.
 """
 
 from typing import ClassVar
 
-import numpy as np
 from sklearn import get_config
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from gan_estimators._random import sampling_random_state
 from gan_estimators.gan._config import (
     DEFAULTS,
     PARAMETER_CONSTRAINTS,
@@ -23,26 +22,28 @@ from gan_estimators.gan._config import (
     WGAN_DEFAULTS,
 )
 from gan_estimators.gan.fitting import TrainingMixin
+from gan_estimators.gan.labels import check_labels
 from gan_estimators.gan.layout import TABULAR, layout_attribute
 from gan_estimators.gan.persistence import PersistenceMixin
-from gan_estimators.gan.validation import check_sample_arguments
+from gan_estimators.gan.sampling import SamplingMixin
 from gan_estimators.gan.variants import changed_defaults, documented_defaults, init_with_defaults
 from gan_estimators.quality.evaluation import GenerativeScoreMixin
 from gan_estimators.quality.history import normalized_losses
 
 __all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGAN_DEFAULTS", "GANEstimator", "WGANEstimator"]
 
-#: Latent vectors per generator call of ``sample``.
-_SAMPLE_BATCH = 1024
 
-
-class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEstimator):
+class GANEstimator(
+    TrainingMixin, SamplingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEstimator
+):
     """A GAN (non-saturating by default, or Wasserstein) as a scikit-learn estimator.
 
     ``fit(X)`` learns the distribution of ``X``: tabular data ``(n_samples, n_features)``
     (numpy or pandas) or images ``(n_samples, height, width)`` /
     ``(n_samples, height, width, channels)``; ``sample(n)`` draws new data shaped and scaled
-    like ``X``.  Training runs explicit ``GradientTape`` updates compiled into one
+    like ``X``.  ``fit(X, y)`` with class labels trains a class-conditional GAN (a label
+    embedding in the generator, a projection critic) whose ``sample(n, y=...)`` draws the
+    classes asked for.  Training runs explicit ``GradientTape`` updates compiled into one
     ``tf.function`` per generator iteration (``n_critic`` critic updates then ``n_gen``
     generator updates), with the training set held as a tensor and batched in-graph.
 
@@ -243,6 +244,15 @@ class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEs
         whose generator weights the estimator holds (None if no score was computed).
     best_val_score_ : float or None
         With ``early_stopping``: that score.
+    classes_ : ndarray
+        The sorted distinct class labels of ``y``, for a model fitted with labels only.
+    class_prior_ : ndarray of float64
+        Frequency of each class of ``classes_`` in the labels of the fit that started
+        training; ``sample`` draws classes from it when ``y`` is None.  Training draws the
+        generator's classes from each call's own labels (and gives the fakes the critic
+        compares with a real batch that batch's labels).
+    per_class_scores_ : dict
+        Set by ``score(X, y)`` of a conditional model: each class of ``y`` -> its score.
     stopped_early_ : bool
         With ``early_stopping``: whether it ended the last fit call before its budget was
         spent (False when the call ran its whole budget or a callback stopped it).
@@ -410,8 +420,12 @@ class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEs
             ``(n_samples, n_features)`` tabular data, or images of shape
             ``(n_samples, height, width)`` or ``(n_samples, height, width, channels)``.
             At least 2 samples; finite numbers only.
-        y : None
-            Ignored (accepted for pipeline compatibility).
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels (integers, floats, booleans or strings, of one type; a pandas
+            Series too): with them the estimator trains a class-conditional GAN (see the
+            ``classes_`` attribute) and ``sample`` takes the classes to draw.  At least 2
+            classes, no missing labels.  Continued training (``warm_start``) takes labels
+            if and only if the first fit did, of its classes only.
 
         Returns
         -------
@@ -419,7 +433,7 @@ class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEs
             The fitted estimator.
         """
         resume = bool(self.warm_start) and self.__sklearn_is_fitted__()
-        return self._fit(X, resume=resume, remedy="set warm_start=False to train new networks")
+        return self._fit(X, y, resume=resume, remedy="set warm_start=False to train new networks")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -434,8 +448,10 @@ class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEs
         ----------
         X : array-like or DataFrame
             Data shaped like the data of the first call.
-        y : None
-            Ignored.
+        y : array-like of shape (n_samples,) or None, default=None
+            Class labels, as for :meth:`fit`: given to the first call, they make the model
+            conditional and every later call must pass labels of its classes; not given to
+            the first call, no later call may pass them.
 
         Returns
         -------
@@ -446,42 +462,9 @@ class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEs
         if resume and not get_config()["skip_parameter_validation"]:
             # _fit_context validates only a first call's parameters; they may have changed.
             self._validate_params()
-        return self._fit(X, resume=resume, remedy="call fit to train new networks")
+        return self._fit(X, y, resume=resume, remedy="call fit to train new networks")
 
     # ------------------------------------------------------------------ using the model
-
-    def sample(self, n, random_state=None):
-        """Generate ``n`` samples shaped and scaled like the training data.
-
-        The generator runs in inference mode (BatchNorm moving statistics, no dropout),
-        in batches, with the averaged weights of ``generator_ema_`` when there are any.
-
-        Parameters
-        ----------
-        n : int
-            Number of samples (>= 0).
-        random_state : int, RandomState instance, numpy Generator or None, default=None
-            Seed of the latent vectors; the same value gives the same samples.  None
-            draws fresh entropy (the global NumPy generator is not used).
-
-        Returns
-        -------
-        ndarray of float32
-            ``(n, n_features)`` for tabular data; ``(n, height, width)`` or
-            ``(n, height, width, channels)`` for images, as given to ``fit``.
-        """
-        check_is_fitted(self)
-        check_sample_arguments(n, random_state)
-        rng = sampling_random_state(random_state)
-        z = rng.standard_normal((int(n), int(self.latent_dim))).astype(np.float32)
-        average = getattr(self, "generator_ema_", None)
-        generator = self.generator_ if average is None else average
-        chunks = [
-            np.asarray(generator(z[i : i + _SAMPLE_BATCH], training=False))
-            for i in range(0, int(n), _SAMPLE_BATCH)
-        ]
-        empty = np.zeros((0, *generator.output_shape[1:]), np.float32)
-        return self._data_layout_.unscale(np.concatenate([empty, *chunks]))
 
     def score(self, X, y=None):
         """Negative Fréchet distance between generated samples and ``X`` (greater is better).
@@ -490,21 +473,29 @@ class GANEstimator(TrainingMixin, PersistenceMixin, GenerativeScoreMixin, BaseEs
         names for tabular data, image shape for images) with scikit-learn's usual errors;
         the score itself is :meth:`GenerativeScoreMixin.score
         <gan_estimators.quality.evaluation.GenerativeScoreMixin.score>`, computed in the
-        feature space of ``feature_map``.
+        feature space of ``feature_map``.  With labels ``y``, a conditional model is
+        scored class by class: the mean of the scores of each class's samples against the
+        rows of ``X`` of that class, each kept in ``per_class_scores_``.
 
         Parameters
         ----------
         X : array-like or DataFrame
             At least 2 real samples, shaped and scaled like the training data.
-        y : None
-            Ignored.
+        y : array-like of shape (n_samples,) or None, default=None
+            Labels of ``X`` (at least 2 samples of each class present, each one of
+            ``classes_``), for a model fitted with labels; None scores the pooled samples
+            (classes drawn from ``class_prior_``).  Ignored by a model fitted without
+            labels.
 
         Returns
         -------
         float
         """
         check_is_fitted(self)
-        return super().score(self._scoring_data(X), y)
+        X = self._scoring_data(X)
+        if y is None or not hasattr(self, "classes_"):
+            return super().score(X)
+        return super().score(X, check_labels(y, len(X)))
 
     def _scoring_data(self, X):
         """``X`` checked against the training data as :meth:`score` checks it."""

@@ -18,6 +18,7 @@ import tempfile
 
 import keras
 
+from gan_estimators.gan.labels import CLASS_ATTRIBUTES, PER_CLASS_SCORES
 from gan_estimators.gan.layout import LAYOUT_ATTRIBUTE
 
 #: The Keras models of a fitted estimator, with their file in a saved folder; pickles hold
@@ -61,7 +62,8 @@ FORMAT = "gan_estimators.WGANEstimator"
 #: names the estimator's class ("estimator"; older folders: "WGANEstimator") and holds
 #: best_step_ / best_val_score_ / stopped_early_ of early stopping; the parameters of
 #: validation and callbacks (validation_data and callbacks stored as null); history_ may
-#: hold val_step / val_score.
+#: hold val_step / val_score; a conditional model's fitted classes_ (with classes_dtype, so
+#: that labels come back with their type) and class_prior_.
 #: Folders of every older version load (without a manifest to verify).
 VERSION = 7
 #: The first format whose folders carry a manifest.
@@ -116,8 +118,10 @@ def with_legacy_structure(structure):
 
 
 def release(estimator):
-    """Drop the fitted state of a previous fit (models, optimizers, layout, trainer)."""
-    for name in (*MODELS, *OPTIMIZERS.values(), LAYOUT, *RUNTIME, "_optimizer_key_"):
+    """Drop the fitted state of a previous fit (models, optimizers, layout, trainer, classes
+    and per-class scores)."""
+    dropped = (*MODELS, *OPTIMIZERS.values(), LAYOUT, *RUNTIME, "_optimizer_key_")
+    for name in (*dropped, *CLASS_ATTRIBUTES, PER_CLASS_SCORES):
         estimator.__dict__.pop(name, None)
 
 

@@ -4,16 +4,19 @@
 continues) the networks, optimizers, weight average and compiled trainer, holds out
 validation data, runs the budget through :func:`.trainer.train` with a
 :class:`.monitoring.TrainingMonitor` when the call scores held-out data or has callbacks, and
-fits the sample-quality state at the end.
+fits the sample-quality state at the end.  With class labels ``y`` the networks are
+conditional (:mod:`.conditioning`, :mod:`.labels`) and the trainer draws labelled batches.
 """
 
 import warnings
 
+import numpy as np
 import tensorflow as tf
 
 from gan_estimators._random import derive_seed, draw_seed
 from gan_estimators.gan.callbacks import CallbackList
 from gan_estimators.gan.fitted_state import OPTIONAL_FITTED_VALUES, release
+from gan_estimators.gan.labels import check_continuation, check_labels, fit_classes, label_indices
 from gan_estimators.gan.layout import IMAGE, DataLayout, layout_kind
 from gan_estimators.gan.monitoring import (
     BestWeights,
@@ -88,6 +91,7 @@ class TrainingMixin:
             n_critic=int(self.n_critic),
             n_gen=int(self.n_gen),
             ema_decay=None if self.ema_decay is None else float(self.ema_decay),
+            conditional=hasattr(self, "classes_"),
         )
         parts = (self.generator_, self.critic_, self.generator_optimizer_, self.critic_optimizer_)
         average = getattr(self, "generator_ema_", None)
@@ -100,15 +104,18 @@ class TrainingMixin:
         trainer.reseed(derive_seed(self._seed_, 3, self.n_steps_))
         return trainer
 
-    def _fit(self, X, *, resume, remedy):
-        """Fit (``resume``: continue training) on ``X``; ``remedy`` ends the messages of
-        the data and parameters that cannot continue the previous fit."""
+    def _fit(self, X, y=None, *, resume, remedy):
+        """Fit (``resume``: continue training) on ``X``, conditioned on the class labels
+        ``y`` unless None; ``remedy`` ends the messages of the data and parameters that
+        cannot continue the previous fit."""
         if isinstance(self.feature_map, UnsavedFeatureMap):
             # Its fit would fail at the end of training; fail before it instead.
             self.feature_map.raise_not_saved()
         X = validate_training_data(self, X, reset=not resume)
+        labels = None if y is None else check_labels(y, len(X))
         if resume:
             self._data_layout_.check(X, remedy)
+            check_continuation(getattr(self, "classes_", None), labels, remedy)
         params = self.get_params(deep=False)
         settings = resolve_settings(params, layout_kind(X))
         fraction = holdout_fraction(params)
@@ -122,9 +129,14 @@ class TrainingMixin:
         seed = self._seed_ if resume else draw_seed(self.random_state)
         held_out = None
         if fraction is not None:
-            X, held_out = split_holdout(X, fraction, seed)
+            kept, held = split_holdout(np.arange(len(X)), fraction, seed)
+            X, held_out = X[kept], X[held]
+            labels = None if labels is None else labels[kept]
+        classes = None if resume or labels is None else fit_classes(labels)
         if not resume:
-            self._start(X, params, settings, seed)
+            self._start(X, params, settings, seed, classes)
+        if labels is not None:
+            labels = label_indices(labels, self.classes_)
 
         self.batch_size_ = self._clamped_batch_size(len(X))
         budget = iteration_budget(
@@ -132,7 +144,7 @@ class TrainingMixin:
         )
         monitor = self._monitor(params, X, held_out, callbacks, budget)
         with memory_guard(params, self.batch_size_):
-            diverged = self._train(self._ensure_trainer(settings), X, budget, monitor)
+            diverged = self._train(self._ensure_trainer(settings), X, labels, budget, monitor)
         if diverged:
             # Non-finite samples have no features: leave this fit without sample-quality
             # state (score() then fails loudly) instead of failing the fit itself.
@@ -144,10 +156,12 @@ class TrainingMixin:
             callbacks.fit_end(self)
         return self
 
-    def _start(self, X, params, settings, seed):
+    def _start(self, X, params, settings, seed, classes):
         """Drop a previous fit, fit the layout on ``X`` and build new networks from
-        ``seed``."""
+        ``seed``: conditional ones when ``classes`` = (classes, prior) is not None."""
         release(self)
+        if classes is not None:
+            self.classes_, self.class_prior_ = classes
         self._data_layout_ = DataLayout.fit(X)
         if self._data_layout_.kind == IMAGE:
             # Tabular attributes of an earlier fit (validate_data is not used for images).
@@ -158,7 +172,11 @@ class TrainingMixin:
         self._seed_ = seed
         with memory_guard(params, None):
             self.generator_, self.critic_ = build_networks(
-                params, settings, self._data_layout_, self._seed_
+                params,
+                settings,
+                self._data_layout_,
+                self._seed_,
+                n_classes=None if classes is None else len(self.classes_),
             )
         self.history_ = {key: [] for key in HISTORY_KEYS}
         self.n_steps_ = 0
@@ -201,10 +219,12 @@ class TrainingMixin:
         )
         return n_samples
 
-    def _train(self, trainer, X, budget, monitor):
-        """Run ``budget`` iterations (None: until ``max_time``) on ``X``, watched by
-        ``monitor``; True if training diverged."""
+    def _train(self, trainer, X, labels, budget, monitor):
+        """Run ``budget`` iterations (None: until ``max_time``) on ``X`` (with its class
+        indices ``labels`` unless None), watched by ``monitor``; True if training diverged."""
         data = tf.convert_to_tensor(self._data_layout_.scale(X, self.network_))
+        if labels is not None:
+            data = (data, tf.convert_to_tensor(labels, dtype=tf.int32))
         max_time = None if self.max_time is None else float(self.max_time)
         progress = type(self).__name__ if self.verbose else None
         diverged = False

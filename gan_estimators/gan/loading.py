@@ -16,6 +16,7 @@ import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
 from gan_estimators.gan._config import DEFAULTS
+from gan_estimators.gan.conditioning import CRITIC_EMBEDDING, GENERATOR_EMBEDDING
 from gan_estimators.gan.document import check_document, read_arrays
 from gan_estimators.gan.encoding import (
     feature_map_from_json,
@@ -39,6 +40,7 @@ from gan_estimators.gan.fitted_state import (
     with_legacy_structure,
 )
 from gan_estimators.gan.folder import MANIFEST, read_json, verify_manifest
+from gan_estimators.gan.labels import classes_from_json
 from gan_estimators.gan.layout import DataLayout
 from gan_estimators.quality.diagnostics import DiagnosticsReport
 
@@ -141,26 +143,47 @@ def _load_network(path):
         raise ModelFolderError(path, f"not a readable Keras model ({exc})") from exc
 
 
+def _shape(shape):
+    """A model's input shape as a tuple, or a list of tuples for several inputs."""
+    if isinstance(shape, list):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
+
+
+def _per_sample(shape):
+    """``shape`` (or each shape of a list) without its batch axis."""
+    return [s[1:] for s in shape] if isinstance(shape, list) else shape[1:]
+
+
 def _check_networks(estimator, folder):
     """Check that the loaded networks fit the parameters and the data layout."""
     sample_shape = tuple(getattr(estimator, LAYOUT).network_shape(estimator.network_))
     latent = (None, int(estimator.latent_dim))
+    sample = (None, *sample_shape)
+    classes = getattr(estimator, "classes_", None)
+    if classes is not None:
+        # Conditional networks take the class index as a second input.
+        latent, sample = [latent, (None,)], [sample, (None,)]
     expected = {
-        "generator_": (latent, (None, *sample_shape)),
-        "generator_ema_": (latent, (None, *sample_shape)),
-        "critic_": ((None, *sample_shape), (None, 1)),
+        "generator_": (latent, (None, *sample_shape), GENERATOR_EMBEDDING),
+        "generator_ema_": (latent, (None, *sample_shape), GENERATOR_EMBEDDING),
+        "critic_": (sample, (None, 1), CRITIC_EMBEDDING),
     }
-    for name, (inputs, outputs) in expected.items():
+    for name, (inputs, outputs, embedding) in expected.items():
         model = getattr(estimator, name, None)
         if model is None:
             continue
-        actual = (tuple(model.input_shape), tuple(model.output_shape))
+        path = os.path.join(folder, MODELS[name])
+        actual = (_shape(model.input_shape), tuple(model.output_shape))
         if actual != (inputs, outputs):
             raise ModelFolderError(
-                os.path.join(folder, MODELS[name]),
-                f"maps inputs of shape {actual[0][1:]} to {actual[1][1:]}, but the saved "
-                f"parameters and data need {inputs[1:]} to {outputs[1:]}",
+                path,
+                f"maps inputs of shape {_per_sample(actual[0])} to {actual[1][1:]}, but the "
+                f"saved parameters, data and classes need {_per_sample(inputs)} to "
+                f"{outputs[1:]}",
             )
+        if classes is not None and model.get_layer(embedding).input_dim != len(classes):
+            raise ModelFolderError(path, f"does not embed the {len(classes)} saved classes")
     average = getattr(estimator, "generator_ema_", None)
     if average is not None and [w.shape for w in average.weights] != [
         w.shape for w in estimator.generator_.weights
@@ -190,6 +213,9 @@ def _restore_state(estimator, document, arrays, folder):
     if fitted.get("feature_names_in_") is not None:
         estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
     estimator.history_ = document["history_"]
+    classes = classes_from_json(fitted)
+    if classes is not None:
+        estimator.classes_, estimator.class_prior_ = classes
     image_shape = fitted.get("image_shape_")
     data_min, data_max = arrays["data_min_"], arrays["data_max_"]
     if fitted["layout"] == "image":

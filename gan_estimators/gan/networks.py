@@ -10,6 +10,10 @@ Two families:
   output back, the critic zero-pads its input), so callers never see the padded size;
 * a small MLP pair for tabular data (:func:`build_mlp_generator`, :func:`build_mlp_critic`).
 
+Given ``n_classes``, each builder returns the class-conditional network of the same layers
+(:mod:`.conditioning`): a generator taking ``[z, label]`` and a projection critic taking
+``[sample, label]``.
+
 Every layer gets an explicit name and every random initialiser / dropout layer an explicit
 seed, so that two builds from the same seeds are identical and nothing depends on Keras's
 global name counters or global seed generator.
@@ -22,6 +26,10 @@ from keras import layers
 
 from gan_estimators._random import derive_seed, draw_seed
 from gan_estimators.gan._config import UPSAMPLINGS
+from gan_estimators.gan.conditioning import (
+    conditional_generator,
+    projection_critic,
+)
 
 #: BatchNormalization momentum of the reference networks (Keras convention: weight of the
 #: old moving average).
@@ -130,6 +138,30 @@ def _hidden_activation(kind, alpha, name):
     return layers.LeakyReLU(negative_slope=alpha, name=name)
 
 
+def _generator(model_layers, n_classes, seeds):
+    """The generator of ``model_layers`` (its input first): conditional given ``n_classes``."""
+    if n_classes is None:
+        return keras.Sequential(model_layers, name="generator")
+    return conditional_generator(model_layers[0], model_layers[1:], n_classes, seed=seeds())
+
+
+def _critic(model_layers, init_std, seeds, output_activation, n_classes):
+    """The critic of ``model_layers`` (its input first, its features last) completed with
+    its ``Dense(1)`` output: a projection critic given ``n_classes``."""
+    if n_classes is None:
+        model_layers.append(_dense(1, init_std, seeds, "c_out", activation=output_activation))
+        return keras.Sequential(model_layers, name="critic")
+    output = _dense(1, init_std, seeds, "c_out")
+    return projection_critic(
+        model_layers[0],
+        model_layers[1:],
+        output,
+        n_classes,
+        activation=output_activation,
+        initializer=_kernel_init(init_std, seeds),
+    )
+
+
 def _critic_norm(kind, name):
     if kind == "batch":
         return _batch_norm(name)
@@ -148,6 +180,7 @@ def build_conv_generator(
     upsampling="nearest",
     init_std=0.02,
     seed=0,
+    n_classes=None,
 ):
     """DCGAN generator of the reference configuration for images of shape ``image_shape``.
 
@@ -179,12 +212,15 @@ def build_conv_generator(
         Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
     seed : int, default=0
         Seed from which every initialiser seed is derived.
+    n_classes : int or None, default=None
+        Number of classes of a conditional generator (inputs ``[z, label]``, the label's
+        embedding concatenated to ``z``); None for an unconditional one.
 
     Returns
     -------
-    keras.Sequential
-        The generator, named ``"generator"``, mapping ``(batch, latent_dim)`` to
-        ``(batch, height, width, channels)`` in [-1, 1].
+    keras.Sequential or keras.Model
+        The generator, named ``"generator"``, mapping ``(batch, latent_dim)`` (and labels)
+        to ``(batch, height, width, channels)`` in [-1, 1].
     """
     if upsampling not in UPSAMPLINGS:
         raise ValueError(f"upsampling must be one of {UPSAMPLINGS}; got {upsampling!r}.")
@@ -241,7 +277,7 @@ def build_conv_generator(
                 (_split_padding(ph - height), _split_padding(pw - width)), name="g_crop"
             )
         )
-    return keras.Sequential(model_layers, name="generator")
+    return _generator(model_layers, n_classes, seeds)
 
 
 def build_conv_critic(
@@ -254,6 +290,7 @@ def build_conv_critic(
     output_activation=None,
     init_std=0.02,
     seed=0,
+    n_classes=None,
 ):
     """DCGAN critic of the reference configuration for images of shape ``image_shape``.
 
@@ -284,11 +321,15 @@ def build_conv_critic(
         Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
     seed : int, default=0
         Seed from which every initialiser and dropout seed is derived.
+    n_classes : int or None, default=None
+        Number of classes of a projection critic (inputs ``[sample, label]``); None for an
+        unconditional one.
 
     Returns
     -------
-    keras.Sequential
-        The critic, named ``"critic"``, mapping images to ``(batch, 1)`` scores.
+    keras.Sequential or keras.Model
+        The critic, named ``"critic"``, mapping images (and labels) to ``(batch, 1)``
+        scores.
     """
     height, width, channels = (int(v) for v in image_shape)
     seeds = _SeedStream(seed)
@@ -323,8 +364,7 @@ def build_conv_critic(
         if dropout > 0:
             model_layers.append(layers.Dropout(dropout, seed=seeds(), name=f"c_dropout_{i}"))
     model_layers.append(layers.Flatten(name="c_flatten"))
-    model_layers.append(_dense(1, init_std, seeds, "c_out", activation=output_activation))
-    return keras.Sequential(model_layers, name="critic")
+    return _critic(model_layers, init_std, seeds, output_activation, n_classes)
 
 
 def mlp_width(n_filters):
@@ -342,6 +382,7 @@ def build_mlp_generator(
     output_activation=None,
     init_std=0.02,
     seed=0,
+    n_classes=None,
 ):
     """MLP generator for tabular (or flattened) data.
 
@@ -367,10 +408,13 @@ def build_mlp_generator(
         Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
     seed : int, default=0
         Seed from which every initialiser seed is derived.
+    n_classes : int or None, default=None
+        Number of classes of a conditional generator (inputs ``[z, label]``, the label's
+        embedding concatenated to ``z``); None for an unconditional one.
 
     Returns
     -------
-    keras.Sequential
+    keras.Sequential or keras.Model
         The generator, named ``"generator"``.
     """
     seeds = _SeedStream(seed)
@@ -382,7 +426,7 @@ def build_mlp_generator(
             _hidden_activation(activation, alpha, f"g_act_{i}"),
         ]
     model_layers.append(_dense(n_features, init_std, seeds, "g_out", activation=output_activation))
-    return keras.Sequential(model_layers, name="generator")
+    return _generator(model_layers, n_classes, seeds)
 
 
 def build_mlp_critic(
@@ -395,6 +439,7 @@ def build_mlp_critic(
     output_activation=None,
     init_std=0.02,
     seed=0,
+    n_classes=None,
 ):
     """MLP critic for tabular (or flattened) data.
 
@@ -419,10 +464,13 @@ def build_mlp_critic(
         Standard deviation of the N(0, std) kernel initialiser; None for Glorot-uniform.
     seed : int, default=0
         Seed from which every initialiser and dropout seed is derived.
+    n_classes : int or None, default=None
+        Number of classes of a projection critic (inputs ``[sample, label]``); None for an
+        unconditional one.
 
     Returns
     -------
-    keras.Sequential
+    keras.Sequential or keras.Model
         The critic, named ``"critic"``.
     """
     seeds = _SeedStream(seed)
@@ -438,17 +486,17 @@ def build_mlp_critic(
             model_layers.append(norm_layer)
         if dropout > 0:
             model_layers.append(layers.Dropout(dropout, seed=seeds(), name=f"c_dropout_{i}"))
-    model_layers.append(_dense(1, init_std, seeds, "c_out", activation=output_activation))
-    return keras.Sequential(model_layers, name="critic")
+    return _critic(model_layers, init_std, seeds, output_activation, n_classes)
 
 
 def clip_targets(critic):
-    """The critic variables weight clipping constrains: trainable kernels and biases only.
+    """The critic variables weight clipping constrains: trainable kernels and biases only
+    (and the class embedding of a projection critic).
 
     Normalisation scales/offsets and BatchNorm moving statistics are left alone (clipping
     moving statistics was a defect of the reference code; see the reference configuration).
     """
-    return [v for v in critic.trainable_variables if v.name in ("kernel", "bias")]
+    return [v for v in critic.trainable_variables if v.name in ("kernel", "bias", "embeddings")]
 
 
 def has_batch_norm(model):
@@ -456,7 +504,7 @@ def has_batch_norm(model):
     return any(isinstance(layer, layers.BatchNormalization) for layer in model.layers)
 
 
-def build_networks(params, settings, layout, seed):
+def build_networks(params, settings, layout, seed, n_classes=None):
     """The generator and critic of one estimator fit.
 
     Parameters
@@ -471,10 +519,12 @@ def build_networks(params, settings, layout, seed):
         extrapolate).
     seed : int
         The fit's master seed: the generator's and the critic's seeds are derived from it.
+    n_classes : int or None, default=None
+        Number of classes of a conditional pair; None for an unconditional one.
 
     Returns
     -------
-    generator, critic : keras.Sequential
+    generator, critic : keras.Sequential or keras.Model
     """
     init_std = params["init_std"]
     common = {
@@ -485,6 +535,7 @@ def build_networks(params, settings, layout, seed):
     generator_options = {
         "activation": params["generator_activation"],
         "seed": derive_seed(seed, 1),
+        "n_classes": n_classes,
         **common,
     }
     critic_options = {
@@ -492,6 +543,7 @@ def build_networks(params, settings, layout, seed):
         "dropout": float(params["dropout"]),
         "output_activation": settings.loss.critic_output_activation,
         "seed": derive_seed(seed, 2),
+        "n_classes": n_classes,
         **common,
     }
     critic_filters = max(1, round(float(params["critic_width"]) * n_filters))

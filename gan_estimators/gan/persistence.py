@@ -44,6 +44,7 @@ from gan_estimators.gan.fitted_state import (
     with_legacy_structure,
 )
 from gan_estimators.gan.folder import staged_folder, write_manifest
+from gan_estimators.gan.labels import classes_to_json
 from gan_estimators.gan.layout import DataLayout
 from gan_estimators.gan.loading import load
 
@@ -132,6 +133,8 @@ def _fitted_document(estimator):
         layout=layout.kind,
         input_ndim=int(layout.input_ndim),
     )
+    if hasattr(estimator, "classes_"):
+        fitted.update(classes_to_json(estimator.classes_, estimator.class_prior_))
     if layout.image_shape is not None:
         fitted["image_shape_"] = list(layout.image_shape)
     else:

@@ -41,6 +41,7 @@ try:  # Private API: the per-thread options TensorFlow sends with every function
 except ImportError:  # pragma: no cover - a TensorFlow without it runs with its defaults
     _eager_context = None
 
+from gan_estimators.gan.conditioning import LabelledCritic
 from gan_estimators.gan.errors import NetworkTooLargeError
 from gan_estimators.gan.losses import LossStrategy
 from gan_estimators.gan.networks import clip_targets
@@ -126,6 +127,9 @@ class TrainerConfig:
         Critic and generator updates per generator iteration.
     ema_decay : float or None, default=None
         Decay of the moving average of the generator's weights; None keeps no average.
+    conditional : bool, default=False
+        Whether the networks are conditional (:mod:`.conditioning`): the training data is
+        then a pair ``(samples, class indices)``.
     """
 
     loss: LossStrategy
@@ -134,6 +138,7 @@ class TrainerConfig:
     n_critic: int
     n_gen: int
     ema_decay: float | None = None
+    conditional: bool = False
 
 
 class GANTrainer:
@@ -183,6 +188,7 @@ class GANTrainer:
         self.batch_size = int(config.batch_size)
         self.n_critic = int(config.n_critic)
         self.n_gen = int(config.n_gen)
+        self.conditional = bool(config.conditional)
         self.rng = tf.random.Generator.from_seed(int(seed))
         self.average_generator = average_generator
         self.average_decay = 1.0 if config.ema_decay is None else float(config.ema_decay)
@@ -229,11 +235,24 @@ class GANTrainer:
     def _latent(self):
         return self.rng.normal([self.batch_size, self.latent_dim], dtype=tf.float32)
 
-    def _real_batch(self, data):
-        n = tf.shape(data, out_type=tf.int64)[0]
+    def _batch_index(self, samples):
+        n = tf.shape(samples, out_type=tf.int64)[0]
         # Sampling with replacement keeps the step shape-static for any training-set size.
-        index = self.rng.uniform([self.batch_size], minval=0, maxval=n, dtype=tf.int64)
-        return tf.gather(data, index)
+        return self.rng.uniform([self.batch_size], minval=0, maxval=n, dtype=tf.int64)
+
+    def _real_batch(self, data):
+        """A batch of training samples; with their labels when conditional."""
+        if self.conditional:
+            samples, labels = data
+            index = self._batch_index(samples)
+            return tf.gather(samples, index), tf.gather(labels, index)
+        return tf.gather(data, self._batch_index(data))
+
+    def _generator_labels(self, data):
+        """Labels of the generator's samples: those of random training samples, so that
+        classes come with their training frequencies."""
+        samples, labels = data
+        return tf.gather(labels, self._batch_index(samples))
 
     @staticmethod
     def _snapshot(variables):
@@ -245,12 +264,20 @@ class GANTrainer:
             variable.assign(value)
 
     def _critic_update(self, data):
-        real = self._real_batch(data)
-        fake = self.generator(self._latent(), training=True)
+        if self.conditional:
+            # The fakes take the real batch's labels: every batch the critic compares (and
+            # the penalty's interpolates) has the same labels.
+            real, labels = self._real_batch(data)
+            fake = self.generator([self._latent(), labels], training=True)
+            scored = LabelledCritic(self.critic, labels)
+        else:
+            real = self._real_batch(data)
+            fake = self.generator(self._latent(), training=True)
+            scored = self.critic
         critic = self.critic
         with tf.GradientTape() as tape:
             real_term, fake_term, penalty = self.strategy.critic_losses(
-                critic, real, fake, self.rng
+                scored, real, fake, self.rng
             )
             loss = real_term + fake_term + penalty
         grads = tape.gradient(loss, critic.trainable_variables)
@@ -258,11 +285,16 @@ class GANTrainer:
         self.strategy.after_critic_update(self._clip_variables)
         return loss, real_term, fake_term, penalty, tf.linalg.global_norm(grads)
 
-    def _generator_update(self):
+    def _generator_update(self, data):
         generator = self.generator
         with tf.GradientTape() as tape:
-            fake = generator(self._latent(), training=True)
-            scores = self.critic(fake, training=True)
+            if self.conditional:
+                labels = self._generator_labels(data)
+                fake = generator([self._latent(), labels], training=True)
+                scores = self.critic([fake, labels], training=True)
+            else:
+                fake = generator(self._latent(), training=True)
+                scores = self.critic(fake, training=True)
             loss = self.strategy.generator_loss(scores)
         grads = tape.gradient(loss, generator.trainable_variables)
         self.generator_optimizer.apply(grads)
@@ -298,10 +330,10 @@ class GANTrainer:
         self._restore(frozen, saved)
         return values
 
-    def _generator_phase(self):
+    def _generator_phase(self, data):
         frozen = self.critic.non_trainable_weights
         saved = self._snapshot(frozen)
-        values = self._repeat(self._generator_update, self.n_gen, 2)
+        values = self._repeat(lambda: self._generator_update(data), self.n_gen, 2)
         self._restore(frozen, saved)
         return values
 
@@ -315,7 +347,7 @@ class GANTrainer:
 
     def _iteration(self, data):
         critic_loss, real, fake, penalty, critic_norm = self._critic_phase(data)
-        generator_loss, generator_norm = self._generator_phase()
+        generator_loss, generator_norm = self._generator_phase(data)
         if self.average_generator is not None:
             self._update_average()
         values = {
@@ -333,7 +365,8 @@ class GANTrainer:
     # -- public entry points ---------------------------------------------------------------
 
     def __call__(self, data):
-        """Run one generator iteration on ``data`` (a float32 tensor scaled to [-1, 1]).
+        """Run one generator iteration on ``data`` (a float32 tensor scaled to [-1, 1]; for
+        a conditional trainer, the pair of it and an int32 tensor of class indices).
 
         Returns
         -------
@@ -402,8 +435,9 @@ def train(trainer, data, history, *, budget, max_time=None, progress=None, monit
     ----------
     trainer : GANTrainer
         The compiled step.
-    data : tensor
-        The training data, scaled to [-1, 1].
+    data : tensor or tuple of tensors
+        The training data, scaled to [-1, 1] (for a conditional trainer, paired with its
+        class indices).
     history : dict of str to list
         The estimator's ``history_`` (keys ``step``, :data:`STEP_KEYS` and ``elapsed``);
         steps and elapsed seconds continue from its last entry.

@@ -3,7 +3,9 @@
 Works for any estimator following the contract of ``CONTRIBUTING.md``: a ``sample(n,
 random_state=None)`` method returning data shaped and scaled like the training data,
 ``random_state`` and ``feature_map`` constructor parameters, and a ``history_`` dict after
-``fit``, whose ``fit`` calls ``self._fit_sample_quality(X)`` at its end.  No TensorFlow import.
+``fit``, whose ``fit`` calls ``self._fit_sample_quality(X)`` at its end.  An estimator
+whose ``sample`` also takes ``y=`` (one class label) and that has ``classes_`` is scored
+class by class when ``score`` gets labels (:func:`per_class_scores`).  No TensorFlow import.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from gan_estimators.quality.feature_base import _as_samples, _single_threaded_bl
 from gan_estimators.quality.features import resolve_feature_map
 from gan_estimators.quality.metrics import as_score, compute_metrics
 
-__all__ = ["GenerativeScoreMixin", "evaluate_samples", "fit_feature_map", "forget_features"]
+__all__ = [
+    "GenerativeScoreMixin",
+    "evaluate_samples",
+    "fit_feature_map",
+    "forget_features",
+    "per_class_scores",
+]
 
 # Entropy tags: evaluation samples never reuse the latent vectors of training, and the feature
 # map's subsampling, the diagnostics sample and the score sample are independent streams.
@@ -48,8 +56,11 @@ def _seed(random_state, tag):
     return draw_seed(random_state)
 
 
-def _draw(estimator, n, seed):
-    samples = estimator.sample(n, random_state=seed)
+def _draw(estimator, n, seed, label=None):
+    if label is None:
+        samples = estimator.sample(n, random_state=seed)
+    else:
+        samples = estimator.sample(n, y=label, random_state=seed)
     if isinstance(samples, tuple):  # e.g. GaussianMixture.sample returns (X, labels)
         samples = samples[0]
     return samples
@@ -69,8 +80,9 @@ def _digest(X):
 _feature_cache = weakref.WeakKeyDictionary()
 
 
-def _features(estimator, X):
-    """Features of ``X`` and of ``len(X)`` samples of ``estimator``, in its feature space."""
+def _features(estimator, X, label=None):
+    """Features of ``X`` and of ``len(X)`` samples of ``estimator`` (of class ``label``
+    unless None), in its feature space."""
     X = _as_samples(X)
     n = X.shape[0]
     if n < 2:
@@ -79,7 +91,7 @@ def _features(estimator, X):
     mapping = getattr(estimator, "feature_map_", None)
     key = None
     if mapping is not None:
-        key = (id(mapping), _digest(X), seed)
+        key = (id(mapping), _digest(X), seed, label)
         try:
             cached = _feature_cache.get(estimator)
         except TypeError:  # unhashable or not weak-referenceable
@@ -96,7 +108,7 @@ def _features(estimator, X):
                 random_state=_seed(getattr(estimator, "random_state", None), _TAG_FEATURES),
             )
         real = mapping.transform(X)
-        fake = mapping.transform(_draw(estimator, n, seed))
+        fake = mapping.transform(_draw(estimator, n, seed, label))
     if key is not None:
         with contextlib.suppress(TypeError):
             _feature_cache[estimator] = (key, mapping, real, fake)
@@ -173,6 +185,57 @@ def evaluate_samples(estimator, X, metrics=("fd",), **metric_kwargs):
         return compute_metrics(real, fake, list(metrics), **metric_kwargs)
 
 
+def per_class_scores(estimator, X, y, metric="fd"):
+    """The score of a conditional estimator for each class of the labels ``y`` of ``X``.
+
+    For each distinct label ``c`` of ``y``, ``len(X[y == c])`` samples drawn with
+    ``estimator.sample(n, y=c, random_state=seed)`` are compared with ``X[y == c]`` as
+    :func:`evaluate_samples` compares them (the same seed for every class), and the metric
+    is signed so that greater is better.
+
+    Parameters
+    ----------
+    estimator : fitted estimator whose ``sample`` takes ``y=`` (one class label)
+    X : array-like
+        Real samples, shaped and scaled like the training data.
+    y : array-like of shape (n_samples,)
+        The label of each sample of ``X``.
+    metric : str, default="fd"
+        A name from :data:`gan_estimators.quality.metrics.METRIC_NAMES`.
+
+    Returns
+    -------
+    dict
+        Label -> score, in sorted label order.
+
+    Raises
+    ------
+    ValueError
+        Naming ``y`` when a class has fewer than 2 samples in ``X`` or ``y`` is not one
+        label per sample.
+    """
+    X = _as_samples(X)
+    labels = np.asarray(y)
+    if labels.shape != (X.shape[0],):
+        raise ValueError(
+            f"y must hold one label per sample of X ({X.shape[0]}); got shape {labels.shape}."
+        )
+    scores = {}
+    for label in np.unique(labels):
+        rows = X[labels == label]
+        label = label.item() if isinstance(label, np.generic) else label
+        if rows.shape[0] < 2:
+            raise ValueError(
+                f"y: class {label!r} has {rows.shape[0]} sample in X; scoring a class needs "
+                "at least 2."
+            )
+        real, fake = _features(estimator, rows, label)
+        with _single_threaded_blas():
+            value = compute_metrics(real, fake, [metric])[metric]
+        scores[label] = as_score(metric, value)
+    return scores
+
+
 class GenerativeScoreMixin:
     """Give a generative estimator ``score`` and, after ``fit``, ``feature_map_`` and
     ``diagnostics_``.
@@ -205,20 +268,29 @@ class GenerativeScoreMixin:
         which is harmless here because every candidate is scored on the same folds; use
         ``scoring="kid"`` to compare across sample sizes.
 
+        With labels ``y`` (for an estimator fitted with class labels, whose ``sample`` takes
+        ``y=``), the score is the mean over the classes of ``y`` of each class's score
+        (:func:`per_class_scores`: that class's samples against the rows of ``X`` of that
+        class), and ``per_class_scores_`` holds them.
+
         Parameters
         ----------
         X : array-like
             At least 2 real samples (a held-out fold, say), shaped and scaled like the
             training data.
-        y : None
-            Ignored.
+        y : array-like of shape (n_samples,) or None, default=None
+            Labels of ``X``: used by an estimator with ``classes_`` (at least 2 samples of
+            each class), ignored otherwise.
 
         Returns
         -------
         float
         """
-        value = evaluate_samples(self, X, [self._score_metric])[self._score_metric]
-        return as_score(self._score_metric, value)
+        if y is None or getattr(self, "classes_", None) is None:
+            value = evaluate_samples(self, X, [self._score_metric])[self._score_metric]
+            return as_score(self._score_metric, value)
+        self.per_class_scores_ = per_class_scores(self, X, y, self._score_metric)
+        return float(np.mean(list(self.per_class_scores_.values())))
 
     def _fit_sample_quality(self, X):
         """Fit ``feature_map_`` on the training data and compute ``diagnostics_``.
