@@ -22,6 +22,7 @@ import numbers
 
 import numpy as np
 
+from gan_estimators._image_grid import as_images, class_rows, tile
 from gan_estimators.quality.history import NORMALIZED_KEYS, normalized_losses
 
 try:
@@ -79,54 +80,12 @@ def _check_axes(axes, n, name):
 # ----------------------------------------------------------------------------------- samples
 
 
-def _as_images(samples, image_shape):
-    """``samples`` as float images ``(n, h, w)`` or ``(n, h, w, 3|4)`` for ``imshow``."""
-    if hasattr(samples, "to_numpy"):
-        samples = samples.to_numpy()
-    X = np.asarray(samples)
-    if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-        raise TypeError(f"samples must be numeric, got dtype {X.dtype}")
-    X = X.astype(np.float64)
-    if image_shape is not None:
-        image_shape = tuple(int(s) for s in image_shape)
-        if X.ndim < 1 or int(np.prod(X.shape[1:])) != int(np.prod(image_shape)):
-            raise ValueError(
-                f"samples of shape {X.shape[1:]} cannot be reshaped to image_shape={image_shape}"
-            )
-        X = X.reshape((len(X), *image_shape))
-    elif X.ndim == 2:
-        side = math.isqrt(X.shape[1])
-        if side * side != X.shape[1]:
-            raise ValueError(
-                f"2-D samples have {X.shape[1]} features, not a square number of pixels: "
-                "pass image_shape=(height, width) or (height, width, channels)"
-            )
-        X = X.reshape((len(X), side, side))
-    if X.ndim == 4 and X.shape[-1] == 1:
-        X = X[..., 0]
-    if X.ndim == 3 or (X.ndim == 4 and X.shape[-1] in (3, 4)):
-        return X
-    raise ValueError(
-        "samples must be images (n, height, width), (n, height, width, 1|3|4) or flattened "
-        f"square images (n, side * side); got shape {X.shape}"
-    )
-
-
-def _tile(images, n_cols, padding, fill):
-    """Tile ``(n, h, w[, c])`` images into one array, ``n_cols`` per row."""
-    n, h, w = images.shape[:3]
-    n_rows = max(1, math.ceil(n / n_cols))
-    tail = images.shape[3:]
-    grid = np.full(
-        (n_rows * h + (n_rows - 1) * padding, n_cols * w + (n_cols - 1) * padding, *tail),
-        fill,
-        dtype=np.float64,
-    )
-    for i, image in enumerate(images):
-        r, c = divmod(i, n_cols)
-        top, left = r * (h + padding), c * (w + padding)
-        grid[top : top + h, left : left + w] = image
-    return grid
+def _label_rows(ax, classes, image_height, padding):
+    """Name each row of a grid by its class, on the left."""
+    step = image_height + padding
+    centers = [r * step + (image_height - 1) / 2 for r in range(len(classes))]
+    ax.set_yticks(centers, [str(label) for label in classes.tolist()])
+    ax.tick_params(axis="y", length=0)
 
 
 def plot_samples(
@@ -140,12 +99,15 @@ def plot_samples(
     padding=1,
     title=None,
     random_state=None,
+    y=None,
     ax=None,
 ):
-    """Show images as one grid.
+    """Show images as one grid; with class labels, one row per class.
 
     The images are tiled into a single array drawn with one ``imshow`` call (fast for hundreds
-    of images), separated by ``padding`` pixels of the background.
+    of images), separated by ``padding`` pixels of the background.  Samples of a conditional
+    model (an estimator with ``classes_``) or samples given with their labels ``y`` are drawn
+    one row per class, in sorted class order, each row named by its class on the left.
 
     Parameters
     ----------
@@ -153,11 +115,15 @@ def plot_samples(
         Images ``(n, height, width)``, ``(n, height, width, 1)`` (grey),
         ``(n, height, width, 3|4)`` (RGB[A]), or flattened square grey images
         ``(n, side * side)``. An object with a ``sample`` method (e.g. a fitted
-        :class:`~gan_estimators.GANEstimator`) is asked for ``n`` samples.
+        :class:`~gan_estimators.GANEstimator`) is asked for ``n`` samples; one with a
+        ``classes_`` attribute (a model fitted with class labels) for ``n`` samples of each
+        class.
     n : int, default=64
-        Number of images shown (the first ``n`` of an array).
+        Number of images shown (the first ``n`` of an array); of a conditional model,
+        images per class.
     n_cols : int or None, default=None
-        Images per row; None makes the grid about square.
+        Images per row; None makes the grid about square, or, one row per class, as wide
+        as the most images any class has.
     image_shape : tuple of int or None, default=None
         Shape to reshape each sample to, for flattened images that are not square or have
         channels.
@@ -172,13 +138,17 @@ def plot_samples(
         Axes title.
     random_state : int, RandomState instance or None, default=None
         Passed to ``samples.sample`` when ``samples`` is an estimator.
+    y : array-like of shape (n_samples,) or None, default=None
+        The class label of each image of an array: one row per class (the first ``n``
+        images grouped by label).  Ignored for an estimator.
     ax : matplotlib Axes or None, default=None
         Axes to draw into; None creates a new figure.
 
     Returns
     -------
     fig : matplotlib.figure.Figure
-        The figure holding the grid (``fig.axes``).
+        The figure holding the grid (``fig.axes``); one row per class has the classes as
+        the y tick labels.
 
     Examples
     --------
@@ -190,20 +160,30 @@ def plot_samples(
     """
     if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
+    if n_cols is not None and (
+        not isinstance(n_cols, numbers.Integral) or isinstance(n_cols, bool) or n_cols < 1
+    ):
+        raise ValueError(f"n_cols must be a positive integer, got {n_cols!r}")
     if hasattr(samples, "sample") and callable(samples.sample):
-        samples = samples.sample(int(n), random_state=random_state)
+        classes = getattr(samples, "classes_", None)
+        if classes is None:
+            samples, y = samples.sample(int(n), random_state=random_state), None
+        else:
+            y = np.repeat(classes, int(n))
+            samples = samples.sample(len(y), y=y, random_state=random_state)
+            n = len(y)
         if isinstance(samples, tuple):  # e.g. GaussianMixture.sample returns (X, labels)
             samples = samples[0]
-    images = _as_images(samples, image_shape)[: int(n)]
+    images = as_images(samples, image_shape)[: int(n)]
     if len(images) == 0:
         raise ValueError("no samples to plot")
-    if n_cols is None:
+    if y is not None:
+        images, n_cols, classes = class_rows(images, np.asarray(y)[: int(n)], n_cols)
+    elif n_cols is None:
         n_cols = math.ceil(math.sqrt(len(images)))
-    if not isinstance(n_cols, numbers.Integral) or isinstance(n_cols, bool) or n_cols < 1:
-        raise ValueError(f"n_cols must be a positive integer, got {n_cols!r}")
     n_cols = min(int(n_cols), len(images))
     if value_range is None:
-        low, high = float(np.min(images)), float(np.max(images))
+        low, high = float(np.nanmin(images)), float(np.nanmax(images))
     else:
         low, high = (float(v) for v in value_range)
     if not high > low:
@@ -211,10 +191,10 @@ def plot_samples(
     rgb = images.ndim == 4
     if rgb:
         # imshow expects RGB floats in [0, 1].
-        images = np.clip((images - low) / (high - low), 0.0, 1.0)
-        grid = _tile(images, n_cols, int(padding), fill=1.0)
+        images = np.nan_to_num(np.clip((images - low) / (high - low), 0.0, 1.0), nan=1.0)
+        grid = tile(images, n_cols, int(padding), fill=1.0)
     else:
-        grid = _tile(images, n_cols, int(padding), fill=np.nan)
+        grid = tile(images, n_cols, int(padding), fill=np.nan)
 
     if ax is None:
         fig, (ax,) = _new_axes(1, figsize=(4, 4))
@@ -226,6 +206,8 @@ def plot_samples(
         ax.imshow(grid, cmap=colormap, vmin=low, vmax=high, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
+    if y is not None:
+        _label_rows(ax, classes, images.shape[1], int(padding))
     for spine in ax.spines.values():
         spine.set_visible(False)
     if title is not None:

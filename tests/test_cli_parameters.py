@@ -295,9 +295,9 @@ def test_fit_validates_stops_early_and_writes_sample_grids(capsys, tmp_path, mon
     fitted = []
     fit = commands.fit_quietly
 
-    def keep(estimator, X):
+    def keep(estimator, X, y=None):
         fitted.append((estimator, estimator.callbacks))
-        return fit(estimator, X)
+        return fit(estimator, X, y)
 
     monkeypatch.setattr(commands, "fit_quietly", keep)
     grids, model = tmp_path / "grids", tmp_path / "model"

@@ -106,6 +106,51 @@ def test_plot_samples_flat_rows_with_image_shape():
     assert fig.axes[0].images[0].get_array().shape == (2 * 3 + 1, 2 * 4 + 1)
 
 
+class FakeConditionalEstimator:
+    """Samples a class's images filled with its index, like a model fitted with labels."""
+
+    classes_ = np.array(["cat", "dog", "eel"])
+
+    def __init__(self):
+        self.asked = None
+
+    def sample(self, n, y=None, random_state=None):
+        self.asked = np.asarray(y)
+        index = np.searchsorted(self.classes_, self.asked)
+        return np.broadcast_to(index[:, None, None], (n, 6, 6)).astype(float)
+
+
+def test_plot_samples_of_a_conditional_model_draws_one_labelled_row_per_class():
+    model = FakeConditionalEstimator()
+    fig = plot_samples(model, n=4, padding=1)
+    np.testing.assert_array_equal(model.asked, np.repeat(model.classes_, 4))
+    (ax,) = fig.axes
+    grid = ax.images[0].get_array()
+    assert grid.shape == (3 * 6 + 2, 4 * 6 + 3)  # 3 classes x 4 images of 6x6
+    for row in range(3):
+        assert np.all(grid[row * 7 : row * 7 + 6, :6] == row)  # each row holds one class
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["cat", "dog", "eel"]
+    fig.canvas.draw()
+
+
+def test_plot_samples_with_labels_groups_rows_by_class_and_leaves_blanks():
+    images = np.arange(5)[:, None, None] * np.ones((5, 4, 4))
+    fig = plot_samples(images, y=[2, 1, 2, 2, 1], padding=0)
+    (ax,) = fig.axes
+    grid = ax.images[0].get_array()
+    assert grid.shape == (2 * 4, 3 * 4)  # the longest class (2) has 3 images
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["1", "2"]
+    np.testing.assert_array_equal(grid[0, ::4], [1, 4, np.nan])  # class 1, then a blank
+    np.testing.assert_array_equal(grid[4, ::4], [0, 2, 3])
+    fig = plot_samples(images, y=[2, 1, 2, 2, 1], n_cols=2)
+    assert fig.axes[0].images[0].get_array().shape == (2 * 4 + 1, 2 * 4 + 1)
+
+
+def test_plot_samples_labels_must_match_the_samples():
+    with pytest.raises(ValueError, match="one label per sample"):
+        plot_samples(np.zeros((4, 8, 8)), y=[0, 1])
+
+
 # ------------------------------------------------------------------------------ plot_history
 
 

@@ -8,6 +8,7 @@ locations are checked before any training.
 
 import math
 import os
+import shlex
 import sys
 import time
 
@@ -15,14 +16,17 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from gan_estimators.cli.console import UserError, import_estimators, say
 from gan_estimators.cli.demo import run_demo
+from gan_estimators.cli.demo_conditional import run_conditional_demo
 from gan_estimators.cli.io import (
     check_parent,
     load_data,
+    load_labelled_data,
     prepare_folder,
     require_plotting,
     save_figure,
     write_cv_results,
     write_json,
+    write_labels,
     write_npy,
 )
 from gan_estimators.cli.options import SEARCH_BUDGET, build_parser
@@ -110,26 +114,39 @@ def _validation_line(estimator):
     return line
 
 
+def _load_training_data(args):
+    """``fit``'s data: (X, labels or None, description), one class or, with
+    ``--conditional``, every class with its labels."""
+    source = {"data_home": args.data_home, "download": args.download}
+    if not args.conditional:
+        if args.labels is not None:
+            raise UserError("--labels gives the classes of a conditional model: add --conditional")
+        X, description = load_data(args.data, label=args.label, **source)
+        return X, None, description
+    if args.label is not None:
+        raise UserError("--conditional trains on every class: leave out --class")
+    return load_labelled_data(args.data, labels=args.labels, **source)
+
+
 def run_fit(args):
     """Run ``gan-estimators fit`` with the parsed ``args``; returns the exit status."""
     start = time.perf_counter()
     check_destination(args.out)
-    X, description = load_data(
-        args.data, data_home=args.data_home, label=args.label, download=args.download
-    )
+    X, y, description = _load_training_data(args)
     _check_fit_options(args, X)
     say(args, description)
     estimator = build_estimator(args)
     _check_holdout(estimator, X)
     if args.sample_grid is not None:
         prepare_folder(args.sample_grid, "sample-grid folder")
-    fit_quietly(estimator, X)
+    fit_quietly(estimator, X, y)
     # A progress bar and the grids of this run are no part of the saved model.
     estimator.set_params(verbose=0, callbacks=None)
     estimator.save(args.out)
+    conditional = f" on {len(estimator.classes_)} classes" if y is not None else ""
     say(
         args,
-        f"Trained {type(estimator).__name__} for {estimator.n_steps_} steps in "
+        f"Trained {type(estimator).__name__}{conditional} for {estimator.n_steps_} steps in "
         f"{time.perf_counter() - start:.0f} s; " + diagnostics_line(estimator),
     )
     validation = _validation_line(estimator)
@@ -137,12 +154,58 @@ def run_fit(args):
         say(args, validation)
     if args.sample_grid is not None:
         say(args, f"Sample grids in {args.sample_grid}{os.sep}")
-    say(args, f"Saved to {args.out}{os.sep} (gan-estimators sample {args.out} --png grid.png)")
+    example = f" --class {shlex.quote(str(estimator.classes_[0]))}" if y is not None else ""
+    say(
+        args,
+        f"Saved to {args.out}{os.sep} (gan-estimators sample {args.out}{example} --png grid.png)",
+    )
     return 0
+
+
+#: How ``--class`` reads a label of boolean classes.
+_BOOLEAN_WORDS = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _parse_label(text, kind):
+    """``text`` as a label of the NumPy dtype kind ``kind``; None if it cannot be one."""
+    try:
+        if kind in "iu":
+            return int(text)
+        if kind == "f":
+            return float(text)
+    except ValueError:
+        return None
+    if kind == "b":
+        return _BOOLEAN_WORDS.get(text.strip().lower())
+    return text
+
+
+def _parse_classes(texts, classes):
+    """The labels ``texts`` (``--class`` values) as classes of ``classes``: ``"7"`` is the
+    class ``7`` of integer classes.  Returns an array of ``classes``' dtype.
+
+    Raises
+    ------
+    UserError
+        A label that is not one of ``classes`` (the message lists them).
+    """
+    import numpy as np
+
+    known = classes.tolist()
+    parsed = []
+    for text in texts:
+        label = _parse_label(text, classes.dtype.kind)
+        if label is None or label not in known:
+            shown = ", ".join(str(c) for c in known)
+            raise UserError(f"--class {text!r} is not a class of this model; its classes: {shown}")
+        parsed.append(label)
+    return np.asarray(parsed, dtype=classes.dtype)
 
 
 def run_sample(args):
     """Run ``gan-estimators sample`` with the parsed ``args``; returns the exit status."""
+    import numpy as np
+
     if args.npy is None and args.png is None:
         raise UserError("nothing to write: give --npy FILE and/or --png FILE")
     if not os.path.isdir(args.model):
@@ -161,17 +224,39 @@ def run_sample(args):
         estimator = GANEstimator.load(args.model)
     except (ModelFolderError, OSError) as exc:
         raise UserError(f"cannot load the model: {exc}") from None
-    samples = estimator.sample(args.n, random_state=args.random_state)
+    if args.png is not None and not hasattr(estimator, "image_shape_"):
+        raise UserError("the model generates table rows, not images: use --npy")
+    classes = getattr(estimator, "classes_", None)
+    if classes is None:
+        if args.classes is not None:
+            raise UserError(
+                "--class needs a model fitted with class labels (fit --conditional); this "
+                "one was fitted without"
+            )
+        samples = estimator.sample(args.n, random_state=args.random_state)
+        labels = None
+    else:
+        requested = None
+        if args.classes is not None:
+            requested = np.repeat(_parse_classes(args.classes, classes), args.n)
+        samples, labels = estimator.sample(
+            args.n if requested is None else len(requested),
+            y=requested,
+            random_state=args.random_state,
+            return_labels=True,
+        )
+    n = len(samples)
     if args.npy is not None:
         written = write_npy(args.npy, samples)
-        print(f"Wrote {args.n} samples of shape {samples.shape[1:]} to {written}")
+        print(f"Wrote {n} samples of shape {samples.shape[1:]} to {written}")
+        if labels is not None:
+            print(f"Wrote their labels to {write_labels(written, labels)}")
     if args.png is not None:
-        if not hasattr(estimator, "image_shape_"):
-            raise UserError("the model generates table rows, not images: use --npy")
         low, high = estimator.data_min_, estimator.data_max_
-        fig = plotting.plot_samples(samples, n=args.n, value_range=(low, high))
+        rows = {} if labels is None else {"y": labels}  # one row per class
+        fig = plotting.plot_samples(samples, n=n, value_range=(low, high), **rows)
         save_figure(fig, args.png)
-        print(f"Wrote a grid of {args.n} samples to {args.png}")
+        print(f"Wrote a grid of {n} samples to {args.png}")
     return 0
 
 
@@ -207,8 +292,12 @@ def run_search_command(args):
     return 0
 
 
+def _run_demo(args):
+    return (run_conditional_demo if args.conditional else run_demo)(args)
+
+
 _COMMANDS = {
-    "demo": run_demo,
+    "demo": _run_demo,
     "fit": run_fit,
     "sample": run_sample,
     "search": run_search_command,

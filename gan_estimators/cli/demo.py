@@ -1,4 +1,7 @@
-"""The ``demo`` command: train, evolve and refit on one class; write figures and a report."""
+"""The ``demo`` command: train, evolve and refit on one class; write figures and a report.
+
+``demo --conditional`` is :mod:`.demo_conditional`.
+"""
 
 import contextlib
 import os
@@ -44,7 +47,9 @@ from gan_estimators.gan.folder import check_destination
 FIGURE_SIZES = {"samples.png": (1200, 420), "losses.png": (1200, 680), "fitness.png": (1200, 600)}
 
 
-def _demo_budget(args):
+def demo_budget(args):
+    """The ``--quick`` or default budget of :data:`DEMO_BUDGETS`, with the budget options
+    given on the command line in place of its values; iterations as whole numbers."""
     preset = DEMO_BUDGETS["quick" if args.quick else "default"]
     given = {key: getattr(args, key, None) for key in preset}
     budget = {key: preset[key] if given[key] is None else given[key] for key in preset}
@@ -56,6 +61,11 @@ def _demo_budget(args):
                     f"must be a whole number, got {budget[key]:g}"
                 )
             budget[key] = int(budget[key])
+    return budget
+
+
+def _demo_budget(args):
+    budget = demo_budget(args)
     if not budget["min_resources"] < budget["max_resources"]:
         raise UserError(
             f"--min-resources ({budget['min_resources']:g}) must be below --max-resources "
@@ -204,7 +214,7 @@ def run_demo(args):
         "best_model": model_report(best, timings["refit"], best_quality),
         "timings": timings,
         "files": {
-            name: {"description": text, **_file_facts(os.path.join(out, name))}
+            name: {"description": text, **file_facts(os.path.join(out, name))}
             for name, text in files.items()
             if name != "summary.json"
         },
@@ -262,7 +272,8 @@ def _write_outputs(out, plotting, search, holdout, default, best, random_state):
     return files
 
 
-def _file_facts(path):
+def file_facts(path):
+    """Path, size and, for a PNG, pixel size of a file the demo wrote (a folder: its path)."""
     if path.endswith("/"):
         return {"path": path}
     facts = {"path": path, "bytes": os.path.getsize(path)}

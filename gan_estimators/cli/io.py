@@ -96,6 +96,42 @@ def _load_npy(path):
     return X
 
 
+def _load_dataset(source, *, data_home, download):
+    """A dataset's images (values in [0, 1]), labels and name; see :func:`load_data`."""
+    from gan_estimators import datasets
+
+    if source == "digits":
+        X, y = datasets.load_digits_images(return_X_y=True)
+        return X, y, "digits (scikit-learn's embedded 8x8 digits)"
+    if data_home is not None and not os.path.isdir(os.path.expanduser(data_home)):
+        raise UserError(f"--data-home {data_home!r}: no such folder")
+    try:
+        X, y = datasets.load_mnist(
+            source,
+            "train",
+            data_home=data_home,
+            download_if_missing=bool(download),
+            as_float=True,
+        )
+    except datasets.DataNotFoundError as exc:
+        first = str(exc).splitlines()[0].replace(" Looked in, in this order:", "")
+        if download:
+            fix = "The download failed: check the connection, or pass --data-home DIR"
+        else:
+            fix = "Pass --data-home DIR"
+        offer = " or pass --download to fetch them through Keras" if download is False else ""
+        raise UserError(
+            f"{first} {fix} (a folder with the IDX files) or set {datasets.ENV_VAR}{offer}."
+        ) from None
+    except ValueError as exc:  # a corrupt file: the message names it
+        raise UserError(str(exc).splitlines()[0]) from None
+    return X, y, {"mnist": "MNIST", "fashion": "Fashion-MNIST"}[source] + " (train split)"
+
+
+def _images_text(X):
+    return f"{X.shape[0]} images of " + "x".join(str(s) for s in X.shape[1:])
+
+
 def load_data(source, *, data_home=None, label=None, download=None):
     """Load training data for a command: a dataset (optionally one class) or a ``.npy`` file.
 
@@ -131,39 +167,84 @@ def load_data(source, *, data_home=None, label=None, download=None):
         return X, f"{source}: {X.shape[0]} samples of shape {X.shape[1:]}"
     from gan_estimators import datasets
 
-    if source == "digits":
-        X, y = datasets.load_digits_images(return_X_y=True)
-        name = "digits (scikit-learn's embedded 8x8 digits)"
-    else:
-        if data_home is not None and not os.path.isdir(os.path.expanduser(data_home)):
-            raise UserError(f"--data-home {data_home!r}: no such folder")
-        try:
-            X, y = datasets.load_mnist(
-                source,
-                "train",
-                data_home=data_home,
-                download_if_missing=bool(download),
-                as_float=True,
-            )
-        except datasets.DataNotFoundError as exc:
-            first = str(exc).splitlines()[0].replace(" Looked in, in this order:", "")
-            if download:
-                fix = "The download failed: check the connection, or pass --data-home DIR"
-            else:
-                fix = "Pass --data-home DIR"
-            offer = " or pass --download to fetch them through Keras" if download is False else ""
-            raise UserError(
-                f"{first} {fix} (a folder with the IDX files) or set {datasets.ENV_VAR}{offer}."
-            ) from None
-        except ValueError as exc:  # a corrupt file: the message names it
-            raise UserError(str(exc).splitlines()[0]) from None
-        name = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}[source] + " (train split)"
+    X, y, name = _load_dataset(source, data_home=data_home, download=download)
     if label is not None:
         X = datasets.extract_class(X, y, label)
         label_name = f" '{_FASHION_CLASSES[label]}'" if source == "fashion" else ""
         name += f", class {label}{label_name}"
-    shape = "x".join(str(s) for s in X.shape[1:])
-    return X, f"{name}: {X.shape[0]} images of {shape}"
+    return X, f"{name}: {_images_text(X)}"
+
+
+def _load_labels(path, n_samples):
+    """The class labels in the ``.npy`` file ``path``, one per sample of the training data."""
+    import numpy as np
+
+    from gan_estimators.gan.labels import check_labels
+
+    if not os.path.isfile(path):
+        raise UserError(f"--labels {path}: no such file")
+    try:
+        y = np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise UserError(f"--labels {path}: not a readable .npy array ({exc})") from None
+    if not isinstance(y, np.ndarray):
+        y.close()
+        raise UserError(f"--labels {path}: holds several arrays (.npz); save one with numpy.save")
+    try:
+        return check_labels(y, n_samples, name=f"--labels {path}")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+
+
+def load_labelled_data(source, *, labels=None, data_home=None, download=None):
+    """Load training data and its class labels, for a conditional model.
+
+    Parameters
+    ----------
+    source : {"digits", "mnist", "fashion"} or str
+        A dataset (every class, with its labels) or the path of a ``.npy`` file.
+    labels : str or None, default=None
+        The ``.npy`` file of the labels of a ``.npy`` ``source``: a 1-D array of integers,
+        floats, booleans or strings, one per sample (required for a file, refused for a
+        dataset).
+    data_home, download
+        As for :func:`load_data`.
+
+    Returns
+    -------
+    X : ndarray of float32
+        As :func:`load_data` returns it.
+    y : ndarray
+        The label of each sample (at least 2 classes).
+    description : str
+        One line describing the data and its classes.
+
+    Raises
+    ------
+    UserError
+        As :func:`load_data`; labels missing, unreadable, of another length, of an
+        unsupported type, or of fewer than 2 classes.
+    """
+    from gan_estimators.gan.labels import fit_classes
+
+    if source in DATA_SOURCES:
+        if labels is not None:
+            raise UserError(f"--labels is for a .npy --data; {source} has its own labels")
+        X, y, name = _load_dataset(source, data_home=data_home, download=download)
+        description = f"{name}: {_images_text(X)}"
+    else:
+        if labels is None:
+            raise UserError("--conditional with a .npy --data needs --labels FILE.npy")
+        X = _load_npy(source)
+        y = _load_labels(labels, len(X))
+        description = f"{source}: {X.shape[0]} samples of shape {X.shape[1:]}"
+    try:
+        classes, _ = fit_classes(y, name="the labels")
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    shown = ", ".join(str(c) for c in classes.tolist()[:12])
+    more = f", ... ({len(classes)} in all)" if len(classes) > 12 else ""
+    return X, y, f"{description}, {len(classes)} classes ({shown}{more})"
 
 
 def split_holdout(X, fraction, random_state):
@@ -311,3 +392,15 @@ def write_npy(path, array):
     with replaced_atomically(path, "wb") as handle:
         np.save(handle, array, allow_pickle=False)
     return path
+
+
+def write_labels(samples_path, labels):
+    """Write the samples' ``labels`` beside the ``.npy`` file ``samples_path``, to
+    ``<name>_labels.npy`` (strings as fixed-width text, readable without pickle); returns
+    the path written."""
+    import numpy as np
+
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "O":
+        labels = labels.astype(str)
+    return write_npy(str(samples_path)[: -len(".npy")] + "_labels.npy", labels)

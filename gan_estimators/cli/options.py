@@ -167,6 +167,31 @@ def _add_data_options(parser, *, npy):
     )
 
 
+def _add_conditional_options(parser, *, npy):
+    if not npy:
+        parser.add_argument(
+            "--conditional",
+            action="store_true",
+            help="instead of the search: train one class-conditional GANEstimator on every "
+            "class of --data for the refit budget (--max-resources of --resource), and "
+            "write samples.png (one row per class), losses.png, summary.json (per-class "
+            "held-out scores) and model/",
+        )
+        return
+    parser.add_argument(
+        "--conditional",
+        action="store_true",
+        help="train a class-conditional model: on every class of a dataset with its labels, "
+        "or on a .npy --data with the labels of --labels (sample it with 'sample --class')",
+    )
+    parser.add_argument(
+        "--labels",
+        metavar="FILE.npy",
+        help="with --conditional and a .npy --data: a 1-D array of class labels (integers, "
+        "floats, booleans or strings), one per sample",
+    )
+
+
 _HOLDOUT_SPLIT = f"{round(100 * (1 - HOLDOUT_FRACTION))}/{round(100 * HOLDOUT_FRACTION)}"
 
 #: The search options after ``--space``: destination, ``add_argument`` settings and help.
@@ -312,7 +337,8 @@ def _add_demo(commands):
         "hyperparameters with a multi-fidelity EvolutionarySearchCV (the defaults in its first "
         "generation), refit the best with the defaults' budget, and write samples.png, "
         "losses.png, fitness.png, cv_results.csv, summary.json and best_model/ to --out. "
-        "Runs offline on the embedded digits by default.",
+        "Runs offline on the embedded digits by default.  With --conditional: one "
+        "class-conditional GANEstimator trained on every class instead, no search.",
     )
     _add_out_option(demo, "gan-demo", "output folder")
     demo.add_argument(
@@ -322,6 +348,7 @@ def _add_demo(commands):
         "options given explicitly still apply",
     )
     _add_data_options(demo, npy=False)
+    _add_conditional_options(demo, npy=False)
     # Budget options default to None so that --quick can tell which ones were given.
     _add_search_options(demo, defaults=dict.fromkeys(default), budget_options=_FIDELITY_OPTIONS)
     _add_common_options(demo)
@@ -350,6 +377,7 @@ def _add_fit(commands):
         "(or one class of it) or a .npy array, and save it with its save method.",
         out=("gan-model", "model folder"),
     )
+    _add_conditional_options(fit, npy=True)
     _add_estimator_options(fit)
     _add_common_options(fit)
 
@@ -366,9 +394,24 @@ def _add_sample(commands):
     sample.add_argument(
         "-n", type=_positive_int, default=64, help="number of samples (default: %(default)s)"
     )
-    sample.add_argument("--npy", metavar="FILE", help="write the samples to this .npy file")
+    sample.add_argument(
+        "--npy",
+        metavar="FILE",
+        help="write the samples to this .npy file (a conditional model's labels, one per "
+        "sample, to FILE_labels.npy beside it)",
+    )
     sample.add_argument("--png", metavar="FILE", help="write a grid of the samples (PNG)")
     sample.add_argument("--random-state", type=int, default=None, help="seed of the latent vectors")
+    sample.add_argument(
+        "--class",
+        dest="classes",
+        action="append",
+        metavar="LABEL",
+        help="a model fitted with --conditional: -n samples of this class, read as the type "
+        "of the model's classes ('7' is the class 7); repeat for several classes, in the order "
+        "given (the grid draws one row per class).  Left out, the classes are drawn from the "
+        "training frequencies",
+    )
 
 
 def _add_search(commands):

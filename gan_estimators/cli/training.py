@@ -243,7 +243,7 @@ def check_folds(n_samples, cv):
         )
 
 
-def fit_quietly(estimator, X):
+def fit_quietly(estimator, X, y=None):
     """Fit, collecting GANTrainingWarnings (reported from ``diagnostics_`` instead)."""
     import warnings
 
@@ -251,7 +251,7 @@ def fit_quietly(estimator, X):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GANTrainingWarning)
-        return estimator.fit(X)
+        return estimator.fit(X, y)
 
 
 def refit_best(search, X, *, steps, max_time, verbose):
