@@ -69,55 +69,32 @@ def bench_steady(seeds):
     fractions = {"steady_state": [], "random": []}
     for seed in seeds:
         n_candidates = None
-        for n_jobs in (1, 2):
-            search, wall = base._evolve_svc(
-                X_train, y_train, seed, n_jobs, algorithm="steady_state"
-            )
-            n_candidates = n_candidates or search.n_candidates_evaluated_
-            fraction = base._fit_fraction(
-                base._fit_seconds(search) + base._score_seconds(search), wall, n_jobs
-            )
-            walls["steady_state"][n_jobs].append(wall)
-            if n_jobs == 2:
-                fractions["steady_state"].append(fraction)
-            base.emit(
-                {
-                    **base._svc_record(
-                        "steady_state",
-                        seed,
-                        n_jobs,
-                        wall,
-                        search,
-                        X_test,
-                        y_test,
-                        fit_and_score_fraction=round(fraction, 3),
-                    ),
-                    "section": "steady",
-                }
-            )
-        for n_jobs in (1, 2):
-            search, wall = base._random_search(X_train, y_train, seed, n_candidates, n_jobs)
-            fraction = base._fit_fraction(
-                base._fit_seconds(search) + base._score_seconds(search), wall, n_jobs
-            )
-            walls["random"][n_jobs].append(wall)
-            if n_jobs == 2:
-                fractions["random"].append(fraction)
-            base.emit(
-                {
-                    **base._svc_record(
-                        "random",
-                        seed,
-                        n_jobs,
-                        wall,
-                        search,
-                        X_test,
-                        y_test,
-                        fit_and_score_fraction=round(fraction, 3),
-                    ),
-                    "section": "steady",
-                }
-            )
+        for name in ("steady_state", "random"):
+            for n_jobs in (1, 2):
+                if name == "steady_state":
+                    search, wall = base._evolve_svc(
+                        X_train, y_train, seed, n_jobs, algorithm="steady_state"
+                    )
+                    n_candidates = n_candidates or search.n_candidates_evaluated_
+                else:
+                    search, wall = base._random_search(X_train, y_train, seed, n_candidates, n_jobs)
+                fraction = base._fit_fraction(
+                    base._fit_seconds(search) + base._score_seconds(search), wall, n_jobs
+                )
+                walls[name][n_jobs].append(wall)
+                if n_jobs == 2:
+                    fractions[name].append(fraction)
+                record = base._svc_record(
+                    name,
+                    seed,
+                    n_jobs,
+                    wall,
+                    search,
+                    X_test,
+                    y_test,
+                    fit_and_score_fraction=round(fraction, 3),
+                )
+                base.emit({**record, "section": "steady"})
     speedup = {kind: sum(w[1]) / sum(w[2]) for kind, w in walls.items()}
     fraction = {kind: float(np.mean(v)) for kind, v in fractions.items()}
     speedup_ratio = speedup["steady_state"] / speedup["random"]
@@ -236,16 +213,7 @@ def bench_heterogeneous(seeds):
 
 def _problems():
     X_train, X_test, y_train, y_test = _digits()
-    svc_space = {
-        "C": Real(1e-3, 1e3, log=True),
-        "gamma": Real(1e-5, 1e-1, log=True),
-        "kernel": ["rbf", "linear"],
-    }
-    svc_distributions = {
-        "C": stats.loguniform(1e-3, 1e3),
-        "gamma": stats.loguniform(1e-5, 1e-1),
-        "kernel": ["rbf", "linear"],
-    }
+    base = _base()
     X, y = load_breast_cancer(return_X_y=True)
     gb_split = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
     gb_space = {
@@ -261,7 +229,12 @@ def _problems():
         "l2_regularization": stats.loguniform(1e-4, 10.0),
     }
     return {
-        "svc_digits": (SVC(), svc_space, svc_distributions, (X_train, X_test, y_train, y_test)),
+        "svc_digits": (
+            SVC(),
+            base.SVC_SPACE,
+            base.SVC_DISTRIBUTIONS,
+            (X_train, X_test, y_train, y_test),
+        ),
         "hist_gradient_boosting_breast_cancer": (
             HistGradientBoostingClassifier(random_state=0),
             gb_space,

@@ -12,17 +12,12 @@ import importlib
 # Registers the package's scorer names ("fd", "kid", ...) with scikit-learn, so that any
 # search accepts them as ``scoring=`` once ``gan_estimators`` is imported.
 import gan_estimators.quality  # noqa: F401
+from gan_estimators import gan as _gan
 from gan_estimators._version import __version__
 
-# public name -> module that defines it
+# public name -> module that defines it (the GAN names as the gan subpackage lists them)
 _LAZY_ATTRIBUTES = {
-    "GANEstimator": "gan_estimators.gan.estimator",
-    "WGANEstimator": "gan_estimators.gan.estimator",
-    "StopTraining": "gan_estimators.gan.callbacks",
-    "Callback": "gan_estimators.gan.callbacks",
-    "SampleGrid": "gan_estimators.gan.callbacks",
-    "Checkpoint": "gan_estimators.gan.callbacks",
-    "CSVLogger": "gan_estimators.gan.callbacks",
+    **_gan.LAZY_ATTRIBUTES,
     "EvolutionarySearchCV": "gan_estimators.search.search_cv",
     "Integer": "gan_estimators.search.space",
     "Real": "gan_estimators.search.space",

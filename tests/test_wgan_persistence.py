@@ -18,6 +18,7 @@ from sklearn.exceptions import NotFittedError
 
 from gan_estimators import CSVLogger, GANEstimator, WGANEstimator
 from gan_estimators.gan.errors import ModelFolderError
+from gan_estimators.gan.fitted_state import ADDED_IN_7
 from gan_estimators.gan.folder import write_manifest
 from gan_estimators.gan.persistence import FORMAT, VERSION
 from gan_estimators.quality.diagnostics import DiagnosticsReport, GANTrainingWarning, diagnose
@@ -291,18 +292,6 @@ def test_save_stores_the_feature_map_as_json_and_arrays(assessed_gan, tmp_path):
     loaded = GANEstimator.load(tmp_path / "saved")
     assert isinstance(loaded.feature_map, StandardizedFeatures)
     assert loaded.feature_map.get_params() == assessed_gan.feature_map.get_params()
-
-
-#: The parameters format 7 added.
-ADDED_IN_7 = (
-    "validation_data",
-    "validation_fraction",
-    "eval_every",
-    "early_stopping",
-    "n_iter_no_change",
-    "tol",
-    "callbacks",
-)
 
 
 def _rewrite_as_version(folder, version):

@@ -31,8 +31,8 @@ import importlib
 
 from gan_estimators.gan.errors import ModelFolderError, NetworkTooLargeError
 
-# public name -> module that defines it, imported when first asked for
-_LAZY_ATTRIBUTES = {
+#: Public name -> module that defines it, imported when first asked for.
+LAZY_ATTRIBUTES = {
     "GANEstimator": "gan_estimators.gan.estimator",
     "WGANEstimator": "gan_estimators.gan.estimator",
     "StopTraining": "gan_estimators.gan.callbacks",
@@ -42,10 +42,10 @@ _LAZY_ATTRIBUTES = {
     "CSVLogger": "gan_estimators.gan.callbacks",
 }
 
-__all__ = ["ModelFolderError", "NetworkTooLargeError", *sorted(_LAZY_ATTRIBUTES)]
+__all__ = ["ModelFolderError", "NetworkTooLargeError", *sorted(LAZY_ATTRIBUTES)]
 
 
 def __getattr__(name):
-    if name in _LAZY_ATTRIBUTES:
-        return getattr(importlib.import_module(_LAZY_ATTRIBUTES[name]), name)
+    if name in LAZY_ATTRIBUTES:
+        return getattr(importlib.import_module(LAZY_ATTRIBUTES[name]), name)
     raise AttributeError(f"module 'gan_estimators.gan' has no attribute {name!r}")
