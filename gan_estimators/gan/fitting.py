@@ -151,7 +151,7 @@ class TrainingMixin:
             self.__dict__.pop("feature_map_", None)
             self.__dict__.pop("diagnostics_", None)
         else:
-            self._fit_sample_quality(X)
+            self._fit_sample_quality(X, None if labels is None else self.classes_[labels])
         if callbacks is not None:
             callbacks.fit_end(self)
         return self

@@ -59,6 +59,25 @@ Failure to converge
       when fewer than ``poor_precision`` = 10 % of the generated samples fall on the real
       data manifold (improved precision, k = 3).
 
+Checks of a conditional model (fitted with class labels), from the real training samples and
+the samples requested of each class, in the same feature space:
+
+Mode collapse per class (``mode_collapse_per_class``)
+    The mode-collapse test above, applied to each class's samples against that class's real
+    samples; flagged when any class collapsed.  A conditional generator can collapse within a
+    class while its pooled samples, spread over the classes, look varied.
+Class leakage (``class_leakage``)
+    The share of the samples requested of a class that the feature space places in another
+    class: nearer to another class's centroid (the mean features of its real samples) than to
+    their own class's.  The same rule on the real samples gives the leakage of real data, the
+    floor.  Centroids rather than nearest neighbours because the samples of a poor generator
+    lie off the data: their nearest real neighbours are an accident of which class is densest
+    near them, while the centroids still say which class they resemble.
+    A generator that ignores the label leaks ``1 - prior`` of a class's samples (its *chance*
+    leakage); a class is flagged when its leakage is above ``leakage_of_chance`` = 0.5 of its
+    chance leakage and above its real leakage, and the mode when any class is.  Both wait for
+    ``min_steps`` like the sample checks.
+
 Evidence numbers are stored with each mode in the report, so thresholds can be re-applied by
 hand; pass a :class:`Thresholds` with other values to :func:`diagnose` to change them.
 """
@@ -71,6 +90,7 @@ import numpy as np
 
 from gan_estimators.quality.metrics import compute_metrics
 from gan_estimators.quality.report import (
+    CLASS_MODES,
     FAILURE_MODES,
     DiagnosticsReport,
     FailureMode,
@@ -78,6 +98,7 @@ from gan_estimators.quality.report import (
 )
 
 __all__ = [
+    "CLASS_MODES",
     "FAILURE_MODES",
     "DiagnosticsReport",
     "FailureMode",
@@ -100,7 +121,12 @@ _REMEDIES = {
         "(critic_learning_rate / generator_learning_rate), adjust n_critic / n_gen, or use "
         "loss='wgan-gp' with Adam (learning_rate=1e-4, beta_1=0.5, beta_2=0.9)."
     ),
+    "class_leakage": (
+        "Train longer (the label's effect grows with training), or use loss='gan' or "
+        "'wgan-gp', whose projection critic learns the classes faster than clipped weights."
+    ),
 }
+_REMEDIES["mode_collapse_per_class"] = _REMEDIES["mode_collapse"]
 
 _LN2 = math.log(2.0)
 
@@ -388,8 +414,12 @@ def diagnose(
     fake_features=None,
     loss=None,
     thresholds=None,
+    real_class_features=None,
+    fake_class_features=None,
+    class_prior=None,
 ):
-    """Check a GAN run for vanishing gradients, mode collapse and failure to converge.
+    """Check a GAN run for vanishing gradients, mode collapse and failure to converge, and a
+    conditional one for mode collapse per class and class leakage.
 
     Parameters
     ----------
@@ -406,6 +436,14 @@ def diagnose(
         critic term is ever negative, binary cross-entropy otherwise.
     thresholds : Thresholds or None, default=None
         Thresholds to use; None uses the documented defaults.
+    real_class_features, fake_class_features : dict of label to array-like or None, \
+default=None
+        For a conditional model: the features of real samples of each class and of samples
+        requested of that class (the same labels in both).  None (either) skips the
+        class-by-class checks, and the report holds the three modes only.
+    class_prior : dict of label to float or None, default=None
+        The share of each class in the training data, which sets the chance leakage; None
+        means equal shares.
 
     Returns
     -------
@@ -427,9 +465,116 @@ def diagnose(
         if n_samples >= th.min_samples:
             sample = _sample_metrics(real, fake)
 
+    class_modes = {}
+    if real_class_features is not None and fake_class_features is not None:
+        class_modes = _check_classes(
+            real_class_features, fake_class_features, class_prior, _n_steps(history), th
+        )
     return DiagnosticsReport(
         vanishing_gradients=_check_vanishing(history, kind, th),
         mode_collapse=_check_collapse(sample, n_samples, _n_steps(history), th),
         failure_to_converge=_check_convergence(history, kind, sample, th),
         thresholds=th,
+        **class_modes,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The class-by-class checks of a conditional model
+# --------------------------------------------------------------------------------------------
+
+
+def _plain_label(label):
+    return label.item() if isinstance(label, np.generic) else label
+
+
+def _check_classes(real_by_class, fake_by_class, class_prior, n_steps, th):
+    """``{"mode_collapse_per_class": ..., "class_leakage": ...}`` for features by class."""
+    if set(real_by_class) != set(fake_by_class):
+        raise ValueError(
+            "real_class_features and fake_class_features must hold the same classes; got "
+            f"{sorted(map(repr, real_by_class))} and {sorted(map(repr, fake_by_class))}"
+        )
+    classes = list(real_by_class)
+    real = {c: np.asarray(real_by_class[c], dtype=np.float64) for c in classes}
+    fake = {c: np.asarray(fake_by_class[c], dtype=np.float64) for c in classes}
+    names = [_plain_label(c) for c in classes]
+    if n_steps is not None and n_steps < th.min_steps:
+        reason = f"only {n_steps} iterations (< {th.min_steps}): too early to judge samples."
+        return {name: _not_assessed(name, reason, {"classes": names}) for name in CLASS_MODES}
+    return {
+        "mode_collapse_per_class": _collapse_per_class(names, real, fake, classes, n_steps, th),
+        "class_leakage": _leakage(names, real, fake, classes, class_prior, th),
+    }
+
+
+def _collapse_per_class(names, real, fake, classes, n_steps, th):
+    name = "mode_collapse_per_class"
+    verdicts = []
+    for c in classes:
+        n = int(min(real[c].shape[0], fake[c].shape[0]))
+        sample = _sample_metrics(real[c], fake[c]) if n >= th.min_samples else None
+        verdicts.append(_check_collapse(sample, n, n_steps, th))
+    keys = ("duplicate_fraction", "coverage", "diversity", "precision", "n_samples")
+    evidence = {"classes": names, "collapsed": [v.flagged for v in verdicts]}
+    evidence.update({k: [v.evidence.get(k, math.nan) for v in verdicts] for k in keys})
+    collapsed = [label for label, v in zip(names, verdicts, strict=True) if v.flagged]
+    if collapsed:
+        first = verdicts[evidence["collapsed"].index(True)]
+        reason = f"class(es) {', '.join(map(repr, collapsed))} collapsed; {first.reason}"
+        return FailureMode(name, True, evidence, reason, _REMEDIES[name])
+    if all(v.flagged is None for v in verdicts):
+        return _not_assessed(name, f"every class: {verdicts[0].reason}", evidence)
+    coverage = np.asarray(evidence["coverage"], dtype=np.float64)
+    worst = int(np.nanargmin(coverage))
+    reason = f"no class collapsed (lowest coverage {coverage[worst]:.2f}, class {names[worst]!r})."
+    return FailureMode(name, False, evidence, reason, _REMEDIES[name])
+
+
+def _nearest_centroid(features, centroids):
+    """Index of the nearest centroid of each row of ``features``."""
+    # |x - c|^2 without its |x|^2 term, which is the same for every centroid.
+    return np.argmin((centroids**2).sum(axis=1) - 2.0 * features @ centroids.T, axis=1)
+
+
+def _leakage(names, real, fake, classes, class_prior, th):
+    name = "class_leakage"
+    if any(real[c].shape[0] == 0 or fake[c].shape[0] == 0 for c in classes):
+        return _not_assessed(name, "a class has no real or generated samples.", {"classes": names})
+    centroids = np.stack([real[c].mean(axis=0) for c in classes])
+    leakage, real_leakage, chance, flagged = [], [], [], []
+    for i, c in enumerate(classes):
+        leakage.append(float(np.mean(_nearest_centroid(fake[c], centroids) != i)))
+        real_leakage.append(float(np.mean(_nearest_centroid(real[c], centroids) != i)))
+        share = 1.0 / len(classes) if class_prior is None else float(class_prior[c])
+        chance.append(1.0 - share)
+        flagged.append(
+            bool(leakage[i] > th.leakage_of_chance * chance[i] and leakage[i] > real_leakage[i])
+        )
+    sizes = np.array([fake[c].shape[0] for c in classes], dtype=np.float64)
+    overall = float(np.dot(leakage, sizes) / sizes.sum())
+    real_sizes = np.array([real[c].shape[0] for c in classes], dtype=np.float64)
+    evidence = {
+        "leakage": overall,
+        "real_leakage": float(np.dot(real_leakage, real_sizes) / real_sizes.sum()),
+        "classes": names,
+        "per_class": leakage,
+        "real_per_class": real_leakage,
+        "chance_per_class": chance,
+        "flagged_per_class": flagged,
+        "n_samples_per_class": sizes.astype(int).tolist(),
+    }
+    leaky = [label for label, f in zip(names, flagged, strict=True) if f]
+    worst = int(np.argmax(leakage))
+    if leaky:
+        reason = (
+            f"{overall:.0%} of the samples land in another class than requested "
+            f"(real data {evidence['real_leakage']:.0%}); worst class {names[worst]!r}: "
+            f"{leakage[worst]:.0%} (chance {chance[worst]:.0%})."
+        )
+    else:
+        reason = (
+            f"{overall:.0%} of the samples land in another class than requested (real data "
+            f"{evidence['real_leakage']:.0%}; worst class {names[worst]!r}: {leakage[worst]:.0%})."
+        )
+    return FailureMode(name, bool(leaky), evidence, reason, _REMEDIES[name])

@@ -5,7 +5,8 @@ random_state=None)`` method returning data shaped and scaled like the training d
 ``random_state`` and ``feature_map`` constructor parameters, and a ``history_`` dict after
 ``fit``, whose ``fit`` calls ``self._fit_sample_quality(X)`` at its end.  An estimator
 whose ``sample`` also takes ``y=`` (one class label) and that has ``classes_`` is scored
-class by class when ``score`` gets labels (:func:`per_class_scores`).  No TensorFlow import.
+class by class when ``score`` gets labels (:func:`per_class_scores`), and diagnosed class by class when its ``fit`` ends with
+``self._fit_sample_quality(X, y)``.  No TensorFlow import.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import weakref
 import numpy as np
 
 from gan_estimators._random import derive_seed, draw_seed
-from gan_estimators.quality.diagnostics import FAILURE_MODES, GANTrainingWarning, diagnose
+from gan_estimators.quality.diagnostics import GANTrainingWarning, diagnose
 from gan_estimators.quality.feature_base import _as_samples, _single_threaded_blas
 from gan_estimators.quality.features import resolve_feature_map
 from gan_estimators.quality.metrics import as_score, compute_metrics
@@ -40,6 +41,11 @@ _TAG_DIAGNOSTICS = 0xD1A6
 
 #: Samples drawn after ``fit`` for the diagnostics (and real training samples compared).
 DIAGNOSTIC_SAMPLES = 1000
+
+#: For a conditional model, each class gets ``DIAGNOSTIC_SAMPLES`` shared out among the
+#: classes, but at least this many samples (fewer only when the class has fewer training
+#: samples): the neighbourhood metrics need a few dozen per class to mean anything.
+DIAGNOSTIC_SAMPLES_PER_CLASS = 100
 
 
 def _seed(random_state, tag):
@@ -292,8 +298,15 @@ class GenerativeScoreMixin:
         self.per_class_scores_ = per_class_scores(self, X, y, self._score_metric)
         return float(np.mean(list(self.per_class_scores_.values())))
 
-    def _fit_sample_quality(self, X):
+    def _fit_sample_quality(self, X, y=None):
         """Fit ``feature_map_`` on the training data and compute ``diagnostics_``.
+
+        With the training labels ``y`` of a conditional model (one with ``classes_``), the
+        report also holds the class-by-class checks: for each class of ``y``, real training
+        samples of the class and samples requested with ``sample(n, y=label)`` (as many,
+        ``DIAGNOSTIC_SAMPLES`` shared out among the classes, at least
+        ``DIAGNOSTIC_SAMPLES_PER_CLASS`` each), and ``class_prior_`` (else the shares of
+        ``y``) as the class shares.
 
         Warns with :class:`~gan_estimators.quality.diagnostics.GANTrainingWarning` for each failure
         mode that trips.
@@ -308,14 +321,17 @@ class GenerativeScoreMixin:
             fake = _draw(self, n, draw_seed(rng))
             real_features = self.feature_map_.transform(real)
             fake_features = self.feature_map_.transform(fake)
+            by_class = {}
+            if y is not None and getattr(self, "classes_", None) is not None:
+                by_class = self._class_features(X, y, rng)
             self.diagnostics_ = diagnose(
                 getattr(self, "history_", None),
                 real_features=real_features,
                 fake_features=fake_features,
                 loss=getattr(self, "loss", None),
+                **by_class,
             )
-        for name in FAILURE_MODES:
-            mode = self.diagnostics_[name]
+        for name, mode in self.diagnostics_.items():
             if mode.flagged:
                 warnings.warn(
                     f"{type(self).__name__}: {name.replace('_', ' ')}: {mode.reason} "
@@ -323,3 +339,31 @@ class GenerativeScoreMixin:
                     GANTrainingWarning,
                     stacklevel=2,
                 )
+
+    def _class_features(self, X, y, rng):
+        """The class-by-class arguments of ``diagnose``: features of real training samples
+        and of requested samples of each class of ``y``, and the classes' shares."""
+        labels = np.asarray(y)
+        if labels.shape != (X.shape[0],):
+            raise ValueError(
+                f"y must hold one label per sample of X ({X.shape[0]}); got shape {labels.shape}."
+            )
+        present, counts = np.unique(labels, return_counts=True)
+        per_class = max(DIAGNOSTIC_SAMPLES // len(present), DIAGNOSTIC_SAMPLES_PER_CLASS)
+        classes, shares = present, counts / counts.sum()
+        if getattr(self, "class_prior_", None) is not None:
+            classes, shares = np.asarray(self.classes_), np.asarray(self.class_prior_)
+        prior = dict(zip(classes.tolist(), shares.tolist(), strict=True))
+        real, fake, class_prior = {}, {}, {}
+        for label in present:
+            rows = np.flatnonzero(labels == label)
+            rows = np.sort(rng.choice(rows, min(rows.size, per_class), replace=False))
+            label = label.item() if isinstance(label, np.generic) else label
+            real[label] = self.feature_map_.transform(X[rows])
+            fake[label] = self.feature_map_.transform(_draw(self, rows.size, draw_seed(rng), label))
+            class_prior[label] = prior[label]
+        return {
+            "real_class_features": real,
+            "fake_class_features": fake,
+            "class_prior": class_prior,
+        }

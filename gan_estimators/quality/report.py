@@ -2,7 +2,8 @@
 
 :class:`DiagnosticsReport` holds one :class:`FailureMode` verdict per name of
 :data:`FAILURE_MODES` and the :class:`Thresholds` used; it converts to and from plain JSON types
-(``to_dict`` / ``from_dict``).  All are re-exported by :mod:`.diagnostics`.
+(``to_dict`` / ``from_dict``).  A report of a conditional model (fitted with class labels) also
+holds the :data:`CLASS_MODES` verdicts.  All are re-exported by :mod:`.diagnostics`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["FAILURE_MODES", "DiagnosticsReport", "FailureMode", "Thresholds"]
+__all__ = ["CLASS_MODES", "FAILURE_MODES", "DiagnosticsReport", "FailureMode", "Thresholds"]
 
 #: Names of the failure modes, in report order.
 FAILURE_MODES = ("vanishing_gradients", "mode_collapse", "failure_to_converge")
+
+#: Names of the failure modes checked for a conditional model only, in report order.
+CLASS_MODES = ("mode_collapse_per_class", "class_leakage")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class Thresholds:
     chance_bce_tolerance: float = 0.1
     chance_wasserstein_ratio: float = 0.05
     poor_precision: float = 0.1
+    leakage_of_chance: float = 0.5
 
 
 @dataclass
@@ -53,7 +58,7 @@ class FailureMode:
     Attributes
     ----------
     name : str
-        One of :data:`FAILURE_MODES`.
+        One of :data:`FAILURE_MODES` or :data:`CLASS_MODES`.
     flagged : bool or None
         True when the mode tripped, False when it was checked and did not, None when it could
         not be assessed (too short a history, too few samples, missing keys).
@@ -98,24 +103,35 @@ class DiagnosticsReport:
 
     Behaves like a read-only mapping from mode name to :class:`FailureMode`
     (``report["mode_collapse"].flagged``), and :meth:`to_dict` gives plain Python types (for
-    JSON).
+    JSON).  The mapping holds the :data:`FAILURE_MODES`, followed by the :data:`CLASS_MODES`
+    for a conditional model.
 
     Attributes
     ----------
     vanishing_gradients, mode_collapse, failure_to_converge : FailureMode
     thresholds : Thresholds
         The thresholds used.
+    mode_collapse_per_class, class_leakage : FailureMode or None
+        The class-by-class verdicts of a conditional model (None for an unconditional one):
+        :meth:`by_class` gives their evidence for each class.
     """
 
     vanishing_gradients: FailureMode
     mode_collapse: FailureMode
     failure_to_converge: FailureMode
     thresholds: Thresholds = field(default_factory=Thresholds)
+    mode_collapse_per_class: FailureMode | None = None
+    class_leakage: FailureMode | None = None
+
+    @property
+    def names(self):
+        """Names of the modes this report holds, in report order (a tuple)."""
+        return FAILURE_MODES + tuple(n for n in CLASS_MODES if getattr(self, n) is not None)
 
     @property
     def flagged(self):
         """Names of the modes that tripped (a list, empty when training looks healthy)."""
-        return [name for name in FAILURE_MODES if self[name].flagged]
+        return [name for name in self.names if self[name].flagged]
 
     @property
     def healthy(self):
@@ -123,27 +139,62 @@ class DiagnosticsReport:
         return not self.flagged
 
     def __getitem__(self, name):
-        if name not in FAILURE_MODES:
+        if name not in self.names:
             raise KeyError(name)
         return getattr(self, name)
 
     def __iter__(self):
-        return iter(FAILURE_MODES)
+        return iter(self.names)
 
     def __len__(self):
-        return len(FAILURE_MODES)
+        return len(self.names)
 
     def __contains__(self, name):
-        return name in FAILURE_MODES
+        return name in self.names
 
     def keys(self):
-        return list(FAILURE_MODES)
+        return list(self.names)
 
     def items(self):
-        return [(name, self[name]) for name in FAILURE_MODES]
+        return [(name, self[name]) for name in self.names]
+
+    def by_class(self, name):
+        """The evidence of a class-by-class mode for each class.
+
+        Parameters
+        ----------
+        name : {"mode_collapse_per_class", "class_leakage"}
+
+        Returns
+        -------
+        dict
+            Class label -> {evidence name: that class's value}, for every per-class list
+            of the mode's evidence (those aligned with its ``classes`` list).
+
+        Raises
+        ------
+        KeyError
+            If the report holds no mode ``name`` (an unconditional model's report).
+        """
+        if name not in CLASS_MODES or name not in self.names:
+            raise KeyError(name)
+        evidence = self[name].evidence
+        classes = list(evidence["classes"])
+        per_class = {
+            key: values
+            for key, values in evidence.items()
+            if key != "classes"
+            and isinstance(values, (list, tuple))
+            and len(values) == len(classes)
+        }
+        return {
+            label: {key: values[i] for key, values in per_class.items()}
+            for i, label in enumerate(classes)
+        }
 
     def to_dict(self):
-        """Plain-type dictionary: ``{mode: {flagged, evidence, reason, remedy}, thresholds}``.
+        """Plain-type dictionary: ``{mode: {flagged, evidence, reason, remedy}, thresholds}``
+        (a mode of each name of :attr:`names`).
 
         Everything in it is a JSON type (NumPy scalars and arrays become Python numbers and
         lists), so ``json.dumps`` writes it and :meth:`from_dict` of the ``json.loads`` result
@@ -152,7 +203,7 @@ class DiagnosticsReport:
         extension, which Python's :mod:`json` reads back.
         """
         out = {}
-        for name in FAILURE_MODES:
+        for name in self.names:
             mode = self[name]
             out[name] = {
                 "flagged": mode.flagged,
@@ -171,7 +222,8 @@ class DiagnosticsReport:
         ----------
         data : dict
             :meth:`to_dict` output, possibly after a JSON round trip.  A missing
-            ``thresholds`` entry means the defaults.
+            ``thresholds`` entry (or threshold) means the defaults; missing class-by-class
+            modes mean an unconditional model's report.
 
         Returns
         -------
@@ -185,12 +237,13 @@ class DiagnosticsReport:
                 reason=data[name]["reason"],
                 remedy=data[name]["remedy"],
             )
-            for name in FAILURE_MODES
+            for name in FAILURE_MODES + CLASS_MODES
+            if name in FAILURE_MODES or data.get(name) is not None
         }
         return cls(**modes, thresholds=Thresholds(**data.get("thresholds", {})))
 
     def __str__(self):
-        return "\n".join(str(self[name]) for name in FAILURE_MODES)
+        return "\n".join(str(self[name]) for name in self.names)
 
 
 def _plain(value):

@@ -16,7 +16,16 @@ name                      value                                                 
 ``"duplicate_fraction"``  −fraction of near-duplicate samples                        0
 ``"diversity"``           −\\|log(diversity ratio)\\| (0 when as spread as the data)   0
 ``"loss_balance"``        −the loss-balance fitness of the reference configuration   0
+``"fd_worst_class"``      −the largest per-class Fréchet distance (needs ``y``)      0
 ========================  =========================================================  ===========
+
+``"fd_worst_class"`` scores a conditional estimator (fitted with class labels, so it has
+``classes_`` and its ``sample`` takes ``y=``) by its worst class: the minimum over the classes
+of ``y`` of the per-class scores that ``score(X, y)`` averages
+(:func:`gan_estimators.quality.evaluation.per_class_scores`).  A search with ``fit(X, y)``
+passes the fold's labels.  It raises a ``TypeError`` for an estimator without ``classes_`` and
+a ``ValueError`` when ``y`` is None, rather than fall back to the pooled score: a search
+mixing the two would compare numbers that measure different things.
 
 Usage::
 
@@ -63,13 +72,14 @@ import warnings
 
 import numpy as np
 
-from gan_estimators.quality.evaluation import evaluate_samples
+from gan_estimators.quality.evaluation import evaluate_samples, per_class_scores
 from gan_estimators.quality.history import normalized_losses
 from gan_estimators.quality.metrics import METRIC_NAMES, as_score
 
 __all__ = [
     "SCORER_NAMES",
     "SampleQualityScorer",
+    "WorstClassScorer",
     "get_scorer",
     "get_scorer_names",
     "loss_balance_fitness",
@@ -127,6 +137,62 @@ class SampleQualityScorer:
 
     def __hash__(self):
         return hash((self.metric, tuple(sorted(self.metric_kwargs.items()))))
+
+
+class WorstClassScorer:
+    """Scorer ``scorer(estimator, X, y) -> float``: a conditional estimator's worst class.
+
+    The minimum over the classes of ``y`` of
+    :func:`gan_estimators.quality.evaluation.per_class_scores` (each class's samples,
+    requested with ``sample(n, y=label)``, against the rows of ``X`` of that class; greater is
+    better), so it equals ``min(estimator.per_class_scores_.values())`` after
+    ``estimator.score(X, y)``.
+
+    Parameters
+    ----------
+    metric : str, default="fd"
+        A name from :data:`gan_estimators.quality.metrics.METRIC_NAMES`.
+
+    Raises
+    ------
+    TypeError
+        When called on an estimator without ``classes_`` (not fitted with class labels).
+    ValueError
+        When called without labels ``y``.
+    """
+
+    def __init__(self, metric="fd"):
+        if metric not in METRIC_NAMES:
+            raise ValueError(f"unknown metric {metric!r}; expected one of {sorted(METRIC_NAMES)}")
+        self.metric = metric
+
+    def __call__(self, estimator, X, y_true=None, sample_weight=None, **kwargs):
+        """The worst per-class score of ``estimator`` against ``X`` with labels ``y_true``."""
+        name = f"{self.metric}_worst_class"
+        if getattr(estimator, "classes_", None) is None:
+            raise TypeError(
+                f"the {name!r} scorer needs a conditional estimator (fitted with class labels, "
+                f"with classes_); {type(estimator).__name__} has no classes_: use "
+                f"scoring={self.metric!r} for an unconditional one"
+            )
+        if y_true is None:
+            raise ValueError(
+                f"the {name!r} scorer needs the labels y of X (pass y to the search's or "
+                "cross_validate's fit)"
+            )
+        return float(min(per_class_scores(estimator, X, y_true, self.metric).values()))
+
+    def _accept_sample_weight(self):
+        return False
+
+    def __repr__(self):
+        return f"WorstClassScorer({self.metric!r})"
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.metric == self.metric
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.metric))
 
 
 def make_sample_scorer(metric, **metric_kwargs):
@@ -218,6 +284,7 @@ _SCORERS = {
     "duplicate_fraction": make_sample_scorer("duplicate_fraction"),
     "diversity": make_sample_scorer("diversity"),
     "loss_balance": loss_balance_scorer,
+    "fd_worst_class": WorstClassScorer("fd"),
 }
 
 # Accepted by this module's get_scorer only: scikit-learn's registry keeps its own meaning.
