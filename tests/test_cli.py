@@ -312,15 +312,46 @@ def test_demo_quick_evolves_from_the_defaults_at_the_refit_budget(quick_demo):
         assert summary[key]["params"]["max_time"] == quick["max_resources"]
         assert summary[key]["params"]["n_steps"] is None
     wins = summary["scores"]["best_split_wins_over_default"]
+    refit = summary["scores"]["training_image_scores_of_refit"]
     if summary["scores"]["best_is_default"]:
         assert summary["scores"]["best_model"] == summary["scores"]["default_model"]
         best_was_defaults = summary["best_params"] == {
             **defaults,
             "max_time": quick["max_resources"],
         }
-        assert best_was_defaults or wins[0] < wins[1]
+        refit_lost = refit is not None and refit["best"] < refit["default"]
+        assert best_was_defaults or refit_lost or wins[0] < wins[1]
     else:
         assert wins is None or wins[0] == wins[1]
+        assert refit["best"] >= refit["default"]
+
+
+@pytest.mark.slow
+def test_demo_keeps_the_defaults_when_the_refitted_best_trains_worse(tmp_path, monkeypatch):
+    from gan_estimators import GANEstimator
+    from gan_estimators.cli import demo
+
+    def refit_for_one_step(search, X, **kwargs):
+        # a refit that went wrong: the best configuration trained for one step only
+        params = {**search.best_params_, "n_steps": 1, "max_time": None}
+        return GANEstimator(**params, random_state=0).fit(X), 0.0
+
+    monkeypatch.setattr(demo, "split_wins", lambda search, default: (3, 3))
+    monkeypatch.setattr(demo, "same_configuration", lambda params, default: False)
+    monkeypatch.setattr(demo, "refit_best", refit_for_one_step)
+    out = tmp_path / "gan-demo"
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(io.StringIO()):
+        assert (
+            demo.run_demo(cli.build_parser().parse_args(["demo", "--quick", "--out", str(out)]))
+            == 0
+        )
+    summary = json.loads((out / "summary.json").read_text())
+    refit = summary["scores"]["training_image_scores_of_refit"]
+    assert refit["best"] < refit["default"]
+    assert summary["scores"]["best_is_default"]
+    assert summary["scores"]["best_model"] == summary["scores"]["default_model"]
+    assert "keeping the defaults" in stdout.getvalue()
 
 
 @pytest.mark.slow
