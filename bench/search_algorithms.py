@@ -15,26 +15,41 @@ steady state at least 1.3x sooner. The two evaluate different configurations, so
 sleep differs; ``sooner_at_equal_work`` compares wall time per second of work (the idle time
 alone).
 
-``quality``: best CV score and held-out score at an equal number of fits (``QUALITY_FITS``; the
+``quality``: best CV score and held-out score at an equal number of fits per problem (the
 evolutionary searches stop at ``max_fits``) for ``simple``, ``mu_plus_lambda``, ``cma-es``,
-``de``, ``steady_state`` and RandomizedSearchCV, on SVC over digits and on
-HistGradientBoostingClassifier over breast cancer, one line per run, then the mean and standard
-deviation over the seeds per problem and search. Fits run sequentially, one thread each.
+``de``, ``steady_state`` and RandomizedSearchCV, on three problems: SVC over digits and
+HistGradientBoostingClassifier over breast cancer (``QUALITY_FITS`` fits, 3 folds, population
+8), and a small ``GANEstimator`` on the images of one digit of scikit-learn's digits
+(``GAN_QUALITY_FITS`` fits, 2 folds, population 4; ``GAN_STEPS`` generator iterations per fit,
+scored by the estimator's own ``score``, negative FD, held out: the refitted best's score on
+25 % of the images kept out of the search). One line per run, then the mean and standard
+deviation over the seeds per problem and search, and for the GAN the CV score of the
+estimator's own configuration, which the evolutionary searches start from. Fits run
+sequentially, one thread each (TensorFlow's pools included). ``quality_gan`` runs the GAN
+problem alone.
 """
 
+import contextlib
+import os
 import time
+import warnings
+from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.model_selection import KFold, RandomizedSearchCV, train_test_split
+from sklearn.model_selection import KFold, RandomizedSearchCV, cross_val_score, train_test_split
 from sklearn.svm import SVC
 from threadpoolctl import threadpool_limits
 
 from gan_estimators import EvolutionarySearchCV, Integer, Real
-from gan_estimators.search.workers import worker_thread_limits
+from gan_estimators.search.workers import (
+    cap_process_threads,
+    thread_cap_env,
+    worker_thread_limits,
+)
 
 SPEEDUP_RATIO_FLOOR = 0.95
 FRACTION_RATIO_FLOOR = 0.95
@@ -43,6 +58,9 @@ HETEROGENEOUS_FITS = 80
 HETEROGENEOUS_POPULATION = 4
 COST_SCALE = 0.004
 QUALITY_FITS = 96
+GAN_QUALITY_FITS = 24
+GAN_DIGIT = 5
+GAN_STEPS = 100
 ALGORITHMS = ("simple", "mu_plus_lambda", "cma-es", "de", "steady_state")
 
 
@@ -211,88 +229,168 @@ def bench_heterogeneous(seeds):
 # -- quality at equal fits ----------------------------------------------------------------------
 
 
-def _problems():
-    X_train, X_test, y_train, y_test = _digits()
-    base = _base()
+class QualityProblem(NamedTuple):
+    """A problem of the ``quality`` section and the budget every search gets on it."""
+
+    estimator: object
+    space: dict
+    distributions: dict
+    split: tuple  # X_train, X_test, y_train, y_test (y None for the GAN)
+    fits: int
+    cv: int
+    population_size: int
+
+
+def _svc_problem():
+    return QualityProblem(
+        SVC(), _base().SVC_SPACE, _base().SVC_DISTRIBUTIONS, _digits(), QUALITY_FITS, 3, 8
+    )
+
+
+def _hgb_problem():
     X, y = load_breast_cancer(return_X_y=True)
-    gb_split = train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
-    gb_space = {
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.3, stratify=y, random_state=0
+    )
+    space = {
         "learning_rate": Real(1e-3, 1.0, log=True),
         "max_iter": Integer(10, 100),
         "max_leaf_nodes": Integer(2, 32),
         "l2_regularization": Real(1e-4, 10.0, log=True),
     }
-    gb_distributions = {
+    distributions = {
         "learning_rate": stats.loguniform(1e-3, 1.0),
         "max_iter": stats.randint(10, 101),
         "max_leaf_nodes": stats.randint(2, 33),
         "l2_regularization": stats.loguniform(1e-4, 10.0),
     }
-    return {
-        "svc_digits": (
-            SVC(),
-            base.SVC_SPACE,
-            base.SVC_DISTRIBUTIONS,
-            (X_train, X_test, y_train, y_test),
-        ),
-        "hist_gradient_boosting_breast_cancer": (
-            HistGradientBoostingClassifier(random_state=0),
-            gb_space,
-            gb_distributions,
-            gb_split,
-        ),
+    return QualityProblem(
+        HistGradientBoostingClassifier(random_state=0),
+        space,
+        distributions,
+        (X_train, X_test, y_train, y_test),
+        QUALITY_FITS,
+        3,
+        8,
+    )
+
+
+def _gan_problem():
+    from gan_estimators import GANEstimator
+    from gan_estimators.datasets import extract_class, load_digits_images
+
+    X, y = load_digits_images(return_X_y=True)
+    images = extract_class(X, y, GAN_DIGIT)
+    X_train, X_test = train_test_split(images, test_size=0.25, random_state=0)
+    # a tiny network and a fixed budget, so that a fit takes a second or two on one thread
+    estimator = GANEstimator(latent_dim=16, n_steps=GAN_STEPS, random_state=0)
+    space = {
+        "learning_rate": Real(1e-4, 1e-2, log=True),
+        "n_filters": Integer(8, 32),
+        "batch_size": Integer(16, 64),
+        "alpha": Real(0.05, 0.5),
     }
+    distributions = {
+        "learning_rate": stats.loguniform(1e-4, 1e-2),
+        "n_filters": stats.randint(8, 33),
+        "batch_size": stats.randint(16, 65),
+        "alpha": stats.uniform(0.05, 0.45),
+    }
+    return QualityProblem(
+        estimator, space, distributions, (X_train, X_test, None, None), GAN_QUALITY_FITS, 2, 4
+    )
 
 
-def bench_quality(seeds):
+QUALITY_PROBLEMS = {
+    "svc_digits": _svc_problem,
+    "hist_gradient_boosting_breast_cancer": _hgb_problem,
+    "gan_digit_5": _gan_problem,
+}
+
+
+@contextlib.contextmanager
+def _one_thread_per_fit():
+    """BLAS/OpenMP and TensorFlow pools of this process capped to one thread, then restored.
+
+    TensorFlow sizes its pools once, when its runtime starts: the cap holds if this is the first
+    use of TensorFlow in the process (as in ``--sections quality``)."""
+    env = thread_cap_env(1, environ={})
+    saved = {var: os.environ.get(var) for var in env}
+    try:
+        # one thread per fit: pools sized to the machine thrash on a shared one
+        with threadpool_limits(limits=1):
+            cap_process_threads(env)
+            yield
+    finally:
+        for var, value in saved.items():
+            if value is None:
+                os.environ.pop(var, None)
+            else:
+                os.environ[var] = value
+
+
+def bench_quality(seeds, problems=tuple(QUALITY_PROBLEMS)):
     """Best CV and held-out scores of every algorithm and random search at equal fits."""
-    # one thread per fit: OpenMP pools sized to the machine thrash on a shared one
-    with threadpool_limits(limits=1):
-        _quality(seeds)
+    with _one_thread_per_fit(), warnings.catch_warnings():
+        # GAN fits report their diagnostics as warnings; not the point of this section
+        warnings.simplefilter("ignore", UserWarning)
+        for problem in problems:
+            _quality(seeds, problem, QUALITY_PROBLEMS[problem]())
 
 
-def _quality(seeds):
+def bench_quality_gan(seeds):
+    """The ``quality`` section on the GAN problem alone."""
+    bench_quality(seeds, problems=("gan_digit_5",))
+
+
+def _quality(seeds, problem, spec):
     base = _base()
+    X_train, X_test, y_train, y_test = spec.split
+    n_configurations = spec.fits // spec.cv
     summary = {}
-    for problem, (estimator, space, distributions, split) in _problems().items():
-        X_train, X_test, y_train, y_test = split
-        for seed in seeds:
-            searches = {
-                algorithm: EvolutionarySearchCV(
-                    estimator,
-                    space,
-                    algorithm=algorithm,
-                    population_size=8,
-                    generations=50,
-                    max_fits=QUALITY_FITS,
-                    cv=3,
-                    random_state=seed,
-                )
-                for algorithm in ALGORITHMS
-            }
-            searches["random"] = RandomizedSearchCV(
-                estimator, distributions, n_iter=QUALITY_FITS // 3, cv=3, random_state=seed
+    for seed in seeds:
+        searches = {
+            algorithm: EvolutionarySearchCV(
+                spec.estimator,
+                spec.space,
+                algorithm=algorithm,
+                population_size=spec.population_size,
+                generations=50,
+                max_fits=spec.fits,
+                cv=spec.cv,
+                random_state=seed,
             )
-            for kind, search in searches.items():
-                start = time.perf_counter()
-                search.fit(X_train, y_train)
-                wall = time.perf_counter() - start
-                record = {
-                    "section": "quality",
-                    "problem": problem,
-                    "search": kind,
-                    "seed": seed,
-                    "fits": len(search.cv_results_["params"]) * search.n_splits_,
-                    "wall_s": round(wall, 2),
-                    "best_cv": round(float(search.best_score_), 5),
-                    "held_out": round(float(search.score(X_test, y_test)), 5),
-                    **base._load(),
-                }
-                base.emit(record)
-                entry = summary.setdefault((problem, kind), {"best_cv": [], "held_out": []})
-                entry["best_cv"].append(record["best_cv"])
-                entry["held_out"].append(record["held_out"])
-    for (problem, kind), entry in summary.items():
+            for algorithm in ALGORITHMS
+        }
+        searches["random"] = RandomizedSearchCV(
+            spec.estimator,
+            spec.distributions,
+            n_iter=n_configurations,
+            cv=spec.cv,
+            random_state=seed,
+        )
+        for kind, search in searches.items():
+            start = time.perf_counter()
+            search.fit(X_train, y_train)
+            wall = time.perf_counter() - start
+            record = {
+                "section": "quality",
+                "problem": problem,
+                "search": kind,
+                "seed": seed,
+                "fits": len(search.cv_results_["params"]) * search.n_splits_,
+                "wall_s": round(wall, 2),
+                "best_cv": round(float(search.best_score_), 5),
+                "held_out": round(float(search.score(X_test, y_test)), 5),
+                **base._load(),
+            }
+            base.emit(record)
+            entry = summary.setdefault(kind, {"best_cv": [], "held_out": []})
+            entry["best_cv"].append(record["best_cv"])
+            entry["held_out"].append(record["held_out"])
+    # the configuration every evolutionary search starts from, which random search does not see
+    start_cv = float(np.mean(cross_val_score(spec.estimator, X_train, y_train, cv=spec.cv)))
+    for kind, entry in summary.items():
         base.emit(
             {
                 "section": "quality",
@@ -300,13 +398,21 @@ def _quality(seeds):
                 "problem": problem,
                 "search": kind,
                 "seeds": list(seeds),
-                "fits": QUALITY_FITS,
+                "fits": spec.fits,
+                "cv": spec.cv,
+                "population_size": spec.population_size,
                 "mean_best_cv": round(float(np.mean(entry["best_cv"])), 5),
                 "std_best_cv": round(float(np.std(entry["best_cv"])), 5),
                 "mean_held_out": round(float(np.mean(entry["held_out"])), 5),
                 "std_held_out": round(float(np.std(entry["held_out"])), 5),
+                "estimator_configuration_cv": round(start_cv, 5),
             }
         )
 
 
-SECTIONS = {"steady": bench_steady, "heterogeneous": bench_heterogeneous, "quality": bench_quality}
+SECTIONS = {
+    "steady": bench_steady,
+    "heterogeneous": bench_heterogeneous,
+    "quality": bench_quality,
+    "quality_gan": bench_quality_gan,
+}

@@ -5,8 +5,9 @@ random_state=None)`` method returning data shaped and scaled like the training d
 ``random_state`` and ``feature_map`` constructor parameters, and a ``history_`` dict after
 ``fit``, whose ``fit`` calls ``self._fit_sample_quality(X)`` at its end.  An estimator
 whose ``sample`` also takes ``y=`` (one class label) and that has ``classes_`` is scored
-class by class when ``score`` gets labels (:func:`per_class_scores`), and diagnosed class by class when its ``fit`` ends with
-``self._fit_sample_quality(X, y)``.  No TensorFlow import.
+class by class when ``score`` gets labels (:func:`per_class_scores`), and diagnosed class
+by class when its ``fit`` ends with ``self._fit_sample_quality(X, y)``.  No TensorFlow
+import.
 """
 
 from __future__ import annotations
