@@ -288,6 +288,19 @@ def test_a_conditional_gan_samples_the_digit_asked_for():
         assert share >= 0.9, (digit, share)
 
 
+def test_the_label_embedding_starts_at_unit_norm_not_at_the_scale_of_z():
+    # An embedding as large as z (norm sqrt(latent_dim)) made every class collapse to
+    # near-duplicates on MNIST (docs/user_guide/conditional.rst); it starts like a one-hot code.
+    from gan_estimators.gan.conditioning import GENERATOR_EMBEDDING
+
+    X = np.random.default_rng(0).normal(size=(40, 6))
+    y = np.repeat(["a", "b", "c", "d"], 10)
+    gan = GANEstimator(latent_dim=128, n_filters=4, n_steps=1, random_state=0).fit(X, y)
+    weights = gan.generator_.get_layer(GENERATOR_EMBEDDING).get_weights()[0]
+    assert weights.shape == (4, 128)
+    assert np.linalg.norm(weights, axis=1) == pytest.approx(np.ones(4), abs=0.3)
+
+
 def test_a_search_with_stratified_folds_trains_conditional_candidates():
     from sklearn.model_selection import StratifiedKFold
 

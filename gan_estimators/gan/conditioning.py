@@ -1,7 +1,8 @@
 """The networks and critic calls of a class-conditional GAN (``fit(X, y)``).
 
-The generator learns an embedding of each class, the size of the latent vector, that is
-concatenated to ``z`` before the generator's first layer (:func:`conditional_generator`).
+The generator learns an embedding of each class, the size of the latent vector and of unit
+expected norm, that is concatenated to ``z`` before the generator's first layer
+(:func:`conditional_generator`).
 The critic is a projection discriminator (Miyato & Koyama 2018,
 :func:`projection_critic`): with ``phi(x)`` the critic's features before its output layer,
 its score is ``psi(phi(x)) + <embed(y), phi(x)>``, then the loss's output activation (a
@@ -43,8 +44,8 @@ def conditional_generator(latent_input, body, n_classes, *, seed):
     n_classes : int
         Number of classes.
     seed : int
-        Seed of the embedding's N(0, 1) initialiser (the scale of ``z``, so that the label
-        weighs as much as the noise from the first update).
+        Seed of the embedding's N(0, 1/latent_dim) initialiser: each class starts as a
+        vector of unit expected norm, the norm of a one-hot code.
 
     Returns
     -------
@@ -52,10 +53,14 @@ def conditional_generator(latent_input, body, n_classes, *, seed):
         Named ``"generator"``, with inputs ``[z, label]``.
     """
     label = _label_input()
+    latent_dim = int(latent_input.shape[-1])
+    # At the scale of z (norm sqrt(latent_dim)) the label, the same input for every sample
+    # of a class, dominates the first layer and each class collapses to one image; started
+    # at unit norm, like a one-hot code, it leaves z its say.
     embedded = layers.Embedding(
         n_classes,
-        int(latent_input.shape[-1]),
-        embeddings_initializer=keras.initializers.RandomNormal(0.0, 1.0, seed=seed),
+        latent_dim,
+        embeddings_initializer=keras.initializers.RandomNormal(0.0, latent_dim**-0.5, seed=seed),
         name=GENERATOR_EMBEDDING,
     )(label)
     hidden = layers.Concatenate(name="g_condition")([latent_input, embedded])
