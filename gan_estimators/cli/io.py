@@ -69,18 +69,26 @@ def replaced_atomically(path, mode="w", **open_options):
         raise UserError(f"cannot write {path!r}: {exc.strerror or exc}") from None
 
 
-def _load_npy(path):
+def _read_npy(path, what):
+    """The one array in the ``.npy`` file ``path``; errors start with ``what``."""
     import numpy as np
 
     if not os.path.isfile(path):
-        raise UserError(f"{path}: no such file")
+        raise UserError(f"{what}: no such file")
     try:
-        X = np.load(path, allow_pickle=False)
+        array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise UserError(f"{path}: not a readable .npy array ({exc})") from None
-    if not isinstance(X, np.ndarray):
-        X.close()
-        raise UserError(f"{path}: holds several arrays (.npz); save one array with numpy.save")
+        raise UserError(f"{what}: not a readable .npy array ({exc})") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise UserError(f"{what}: holds several arrays (.npz); save one array with numpy.save")
+    return array
+
+
+def _load_npy(path):
+    import numpy as np
+
+    X = _read_npy(path, path)
     if X.dtype.kind not in "biuf":
         raise UserError(f"{path}: expected numbers, got an array of dtype {X.dtype}")
     if X.ndim not in (2, 3, 4):
@@ -177,19 +185,9 @@ def load_data(source, *, data_home=None, label=None, download=None):
 
 def _load_labels(path, n_samples):
     """The class labels in the ``.npy`` file ``path``, one per sample of the training data."""
-    import numpy as np
-
     from gan_estimators.gan.labels import check_labels
 
-    if not os.path.isfile(path):
-        raise UserError(f"--labels {path}: no such file")
-    try:
-        y = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise UserError(f"--labels {path}: not a readable .npy array ({exc})") from None
-    if not isinstance(y, np.ndarray):
-        y.close()
-        raise UserError(f"--labels {path}: holds several arrays (.npz); save one with numpy.save")
+    y = _read_npy(path, f"--labels {path}")
     try:
         return check_labels(y, n_samples, name=f"--labels {path}")
     except ValueError as exc:
