@@ -62,12 +62,20 @@ from gan_estimators.quality.neighbours import (
     precision_recall,
     recall,
 )
+from gan_estimators.quality.tables import (
+    column_pair_trends,
+    column_shapes,
+    table_quality,
+    train_synthetic_test_real,
+)
 
 __all__ = [
     "METRIC_DIRECTIONS",
     "METRIC_NAMES",
     "KIDResult",
     "as_score",
+    "column_pair_trends",
+    "column_shapes",
     "compute_metrics",
     "coverage",
     "density",
@@ -80,6 +88,8 @@ __all__ = [
     "precision",
     "precision_recall",
     "recall",
+    "table_quality",
+    "train_synthetic_test_real",
 ]
 
 #: Which way each metric improves, in the order :func:`compute_metrics` reports them:
