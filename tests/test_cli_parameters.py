@@ -27,6 +27,7 @@ OTHER_VALUES = {
     "upsampling": ("nearest", "nearest"),
     "generator_activation": ("leaky_relu", "leaky_relu"),
     "critic_norm": ("layer", "layer"),
+    "discrete_columns": ("species,island", ["species", "island"]),
     "alpha": ("0.3", 0.3),
     "dropout": ("0.1", 0.1),
     "init_std": ("none", None),

@@ -67,6 +67,8 @@ PARAMETER_HELP = {
     "epochs": "budget in passes over the data, as the critic sees them; none: no such budget",
     "max_time": "budget in seconds, compilation included; none: no such budget",
     "feature_map": "feature space of the score: held-out scores, diagnostics",
+    "discrete_columns": "for a table (--data file.csv): comma-separated names of the columns "
+    "modelled as categories; auto: text, boolean and few-valued integer columns",
     "warm_start": "saved with the model: a later fit of the loaded model continues training "
     "(this fit starts anew)",
     "validation_fraction": "fraction of the training data held out and scored (the "
@@ -158,6 +160,16 @@ def value_type(name):
     return parse
 
 
+def _column_names(text):
+    """``auto``, or a comma-separated list of column names, as a list."""
+    if text.strip() == "auto":
+        return "auto"
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected auto or NAME,NAME,..., got {text!r}")
+    return names
+
+
 def _metavar(name):
     intervals = [c for c in _constraints(name) if isinstance(c, Interval)]
     kinds = {c.type for c in intervals}
@@ -173,6 +185,8 @@ def _option_settings(name):
         settings = {"choices": tuple(FEATURE_MAPS)}
     elif name in CHOICES:
         settings = {"choices": CHOICES[name]}
+    elif name == "discrete_columns":
+        settings = {"type": _column_names, "metavar": "NAME,...|auto"}
     else:
         settings = {"type": value_type(name), "metavar": _metavar(name)}
     return {**settings, "default": argparse.SUPPRESS, "help": _help(name)}

@@ -81,6 +81,7 @@ DEFAULTS = {
     "dropout": 0.0,
     "init_std": 0.02,
     "feature_map": "auto",
+    "discrete_columns": "auto",
     "random_state": None,
     "verbose": 0,
     "warm_start": False,
@@ -99,6 +100,12 @@ DEFAULTS = {
 #: class's signature, docstring and ``get_params`` read this dict, so it is the one place to
 #: change them.
 WGAN_DEFAULTS = {**DEFAULTS, "loss": "wgan", "clip_value": 0.1, "beta_1": 0.0, "beta_2": 0.99}
+
+#: What ``for_tables()`` changes for mixed-type tables (DataFrames): a Wasserstein loss with
+#: gradient penalty and five critic updates per generator update, as CTGAN trains.  With the
+#: image defaults the generator of a table collapses to a few rows
+#: (``docs/user_guide/tables.rst`` shows the measurements).
+TABLE_PARAMS = {"loss": "wgan-gp", "n_critic": 5}
 
 #: Parameters holding data or Python objects rather than settings: ``save`` writes them as
 #: null, and the command line has no option for them.
@@ -196,6 +203,8 @@ PARAMETER_CONSTRAINTS = {
     "init_std": [Interval(Real, 0, None, closed="neither"), None],
     # Interpreted by the sample-quality mixin, which owns its validation.
     "feature_map": "no_validation",
+    # Names are checked against the DataFrame's columns at fit (tables/columns.py).
+    "discrete_columns": [StrOptions({"auto"}), list, tuple],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "warm_start": ["boolean"],

@@ -32,6 +32,8 @@ def _encode_value(name, value):
         return value.item()
     if value is None or isinstance(value, bool | int | float | str):
         return value
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return list(value)
     raise TypeError(
         f"save() stores parameters as JSON, but {name}={value!r} is not JSON-serialisable; "
         "use pickle or joblib.dump for this estimator instead."
@@ -71,6 +73,8 @@ def _decode_value(value):
     if isinstance(value, dict) and "__numpy_random__" in value:
         return _decode_random_state(value)
     if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return value
     raise ValueError(f"{value!r} is not a value save() writes")
 

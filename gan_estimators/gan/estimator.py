@@ -19,6 +19,7 @@ from gan_estimators.gan._config import (
     PARAMETER_CONSTRAINTS,
     REFERENCE_DEFAULTS,
     REFERENCE_PARAMS,
+    TABLE_PARAMS,
     WGAN_DEFAULTS,
 )
 from gan_estimators.gan.fitting import TrainingMixin
@@ -26,9 +27,11 @@ from gan_estimators.gan.labels import check_labels
 from gan_estimators.gan.layout import TABULAR, layout_attribute
 from gan_estimators.gan.persistence import PersistenceMixin
 from gan_estimators.gan.sampling import SamplingMixin
+from gan_estimators.gan.table_path import check_frame, check_same_kind, fitted_on_table, table_score
 from gan_estimators.gan.variants import changed_defaults, documented_defaults, init_with_defaults
 from gan_estimators.quality.evaluation import GenerativeScoreMixin
 from gan_estimators.quality.history import normalized_losses
+from gan_estimators.tables.columns import is_frame
 
 __all__ = ["DEFAULTS", "REFERENCE_PARAMS", "WGAN_DEFAULTS", "GANEstimator", "WGANEstimator"]
 
@@ -148,6 +151,10 @@ class GANEstimator(
     feature_map : str or object, default="auto"
         Feature space used by ``score``; see :mod:`gan_estimators.quality.features`.  Stored
         unchanged; not used for training.
+    discrete_columns : "auto" or list of str, default="auto"
+        For a DataFrame ``X``: the columns modelled as categories (one-hot, each sample
+        one of the training categories).  ``"auto"``: object, string, category and boolean
+        columns, and integer columns with at most 10 distinct values.  Ignored for arrays.
     random_state : int, RandomState instance or None, default=None
         Seeds every source of randomness of ``fit``: weight initialisation, dropout masks,
         mini-batch selection, latent vectors, penalty interpolation and label noise.  The
@@ -313,6 +320,7 @@ class GANEstimator(
         dropout=DEFAULTS["dropout"],
         init_std=DEFAULTS["init_std"],
         feature_map=DEFAULTS["feature_map"],
+        discrete_columns=DEFAULTS["discrete_columns"],
         random_state=DEFAULTS["random_state"],
         verbose=DEFAULTS["verbose"],
         warm_start=DEFAULTS["warm_start"],
@@ -352,6 +360,7 @@ class GANEstimator(
         self.dropout = dropout
         self.init_std = init_std
         self.feature_map = feature_map
+        self.discrete_columns = discrete_columns
         self.random_state = random_state
         self.verbose = verbose
         self.warm_start = warm_start
@@ -364,6 +373,25 @@ class GANEstimator(
         self.callbacks = callbacks
 
     # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def for_tables(cls, **overrides):
+        """An estimator for mixed-type tables: this class with ``TABLE_PARAMS``.
+
+        ``TABLE_PARAMS`` (:data:`gan_estimators.gan._config.TABLE_PARAMS`) sets a
+        Wasserstein loss with gradient penalty and several critic updates per generator
+        update, as CTGAN trains; every other parameter keeps the class's default.
+
+        Parameters
+        ----------
+        **overrides
+            Parameters to set as well (they win over ``TABLE_PARAMS``).
+
+        Returns
+        -------
+        estimator : instance of this class
+        """
+        return cls(**{**TABLE_PARAMS, **overrides})
 
     @classmethod
     def reference(cls, **overrides):
@@ -493,12 +521,17 @@ class GANEstimator(
         """
         check_is_fitted(self)
         X = self._scoring_data(X)
+        if fitted_on_table(self):
+            return table_score(self, X)
         if y is None or not hasattr(self, "classes_"):
             return super().score(X)
         return super().score(X, check_labels(y, len(X)))
 
     def _scoring_data(self, X):
         """``X`` checked against the training data as :meth:`score` checks it."""
+        if fitted_on_table(self) or is_frame(X):
+            check_same_kind(self, X, "score it with data like the training data")
+            return check_frame(self, X, reset=False)
         if self._data_layout_.kind == TABULAR:
             return validate_data(self, X, reset=False, ensure_min_samples=2, ensure_all_finite=True)
         X = check_array(

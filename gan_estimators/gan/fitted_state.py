@@ -20,6 +20,7 @@ import keras
 
 from gan_estimators.gan.labels import CLASS_ATTRIBUTES, PER_CLASS_SCORES
 from gan_estimators.gan.layout import LAYOUT_ATTRIBUTE
+from gan_estimators.gan.table_path import ENCODER_ATTRIBUTE
 
 #: The Keras models of a fitted estimator, with their file in a saved folder; pickles hold
 #: the bytes of each model's ``.keras`` archive.  ``generator_ema_`` exists only with an
@@ -45,6 +46,8 @@ FITTED_VALUES = {
 #: The fitted :class:`~gan_estimators.gan.layout.DataLayout`; pickles and folders store its
 #: attributes (``data_min_``, ``data_max_``, ``image_shape_``, ...).
 LAYOUT = LAYOUT_ATTRIBUTE
+#: The fitted table encoder of a model fitted on a DataFrame (absent otherwise).
+TABLE_ENCODER = ENCODER_ATTRIBUTE
 #: The compiled trainer: rebuilt when needed, never stored.
 RUNTIME = ("_trainer",)
 #: Values set by fit calls with early stopping only (and dropped by calls without it), under
@@ -120,7 +123,7 @@ def with_legacy_structure(structure):
 def release(estimator):
     """Drop the fitted state of a previous fit (models, optimizers, layout, trainer, classes
     and per-class scores)."""
-    dropped = (*MODELS, *OPTIMIZERS.values(), LAYOUT, *RUNTIME, "_optimizer_key_")
+    dropped = (*MODELS, *OPTIMIZERS.values(), LAYOUT, TABLE_ENCODER, *RUNTIME, "_optimizer_key_")
     for name in (*dropped, *CLASS_ATTRIBUTES, PER_CLASS_SCORES):
         estimator.__dict__.pop(name, None)
 

@@ -28,6 +28,17 @@ from gan_estimators.gan.monitoring import (
 from gan_estimators.gan.networks import build_networks
 from gan_estimators.gan.optimizers import build_optimizer
 from gan_estimators.gan.settings import check_structure, network_structure, resolve_settings
+from gan_estimators.gan.table_path import (
+    check_frame,
+    check_same_kind,
+    encoded,
+    fit_table_diagnostics,
+    fitted_on_table,
+    output_spans,
+    rows,
+    start_table,
+    training_rows,
+)
 from gan_estimators.gan.trainer import (
     GANTrainer,
     TrainerConfig,
@@ -40,6 +51,7 @@ from gan_estimators.gan.validation import check_validation_data, validate_traini
 from gan_estimators.quality.evaluation import fit_feature_map
 from gan_estimators.quality.features import UnsavedFeatureMap
 from gan_estimators.quality.history import HISTORY_KEYS
+from gan_estimators.tables.columns import is_frame
 
 
 class TrainingMixin:
@@ -111,7 +123,17 @@ class TrainingMixin:
         if isinstance(self.feature_map, UnsavedFeatureMap):
             # Its fit would fail at the end of training; fail before it instead.
             self.feature_map.raise_not_saved()
-        X = validate_training_data(self, X, reset=not resume)
+        if resume:
+            check_same_kind(self, X, remedy)
+        if is_frame(X):
+            X = check_frame(self, X, reset=not resume, remedy=remedy)
+            if y is not None:
+                raise ValueError(
+                    "y was given with a DataFrame X; to condition on a column, keep it in X "
+                    "and sample with sample(n, conditions={column: value})."
+                )
+        else:
+            X = validate_training_data(self, X, reset=not resume)
         labels = None if y is None else check_labels(y, len(X))
         if resume:
             self._data_layout_.check(X, remedy)
@@ -130,13 +152,17 @@ class TrainingMixin:
         held_out = None
         if fraction is not None:
             kept, held = split_holdout(np.arange(len(X)), fraction, seed)
-            X, held_out = X[kept], X[held]
+            X, held_out = rows(X, kept), rows(X, held)
             labels = None if labels is None else labels[kept]
         classes = None if resume or labels is None else fit_classes(labels)
         if not resume:
             self._start(X, params, settings, seed, classes)
         if labels is not None:
             labels = label_indices(labels, self.classes_)
+        training_data = X
+        if fitted_on_table(self):
+            # A new draw per call: continued training sees other rows and conditions.
+            X, labels = training_rows(self, X, derive_seed(self._seed_, 5, self.n_steps_))
 
         self.batch_size_ = self._clamped_batch_size(len(X))
         budget = iteration_budget(
@@ -150,6 +176,8 @@ class TrainingMixin:
             # state (score() then fails loudly) instead of failing the fit itself.
             self.__dict__.pop("feature_map_", None)
             self.__dict__.pop("diagnostics_", None)
+        elif fitted_on_table(self):
+            fit_table_diagnostics(self, training_data)
         else:
             self._fit_sample_quality(X, None if labels is None else self.classes_[labels])
         if callbacks is not None:
@@ -162,7 +190,7 @@ class TrainingMixin:
         release(self)
         if classes is not None:
             self.classes_, self.class_prior_ = classes
-        self._data_layout_ = DataLayout.fit(X)
+        self._data_layout_ = start_table(self, X) if is_frame(X) else DataLayout.fit(X)
         if self._data_layout_.kind == IMAGE:
             # Tabular attributes of an earlier fit (validate_data is not used for images).
             self.__dict__.pop("n_features_in_", None)
@@ -176,7 +204,8 @@ class TrainingMixin:
                 settings,
                 self._data_layout_,
                 self._seed_,
-                n_classes=None if classes is None else len(self.classes_),
+                n_classes=len(self.classes_) if hasattr(self, "classes_") else None,
+                output_spans=output_spans(self),
             )
         self.history_ = {key: [] for key in HISTORY_KEYS}
         self.n_steps_ = 0
@@ -189,8 +218,9 @@ class TrainingMixin:
             validation = self._scoring_data(params["validation_data"])
         best = None
         if validation is not None:
-            # The map fit ends with, fitted now: held-out scores equal score() then.
-            fit_feature_map(self, X)
+            if not fitted_on_table(self):
+                # The map fit ends with, fitted now: held-out scores equal score() then.
+                fit_feature_map(self, X)
             if params["early_stopping"]:
                 best = BestWeights(params["n_iter_no_change"], params["tol"])
         if best is None:
@@ -222,7 +252,7 @@ class TrainingMixin:
     def _train(self, trainer, X, labels, budget, monitor):
         """Run ``budget`` iterations (None: until ``max_time``) on ``X`` (with its class
         indices ``labels`` unless None), watched by ``monitor``; True if training diverged."""
-        data = tf.convert_to_tensor(self._data_layout_.scale(X, self.network_))
+        data = tf.convert_to_tensor(self._data_layout_.scale(encoded(self, X), self.network_))
         if labels is not None:
             data = (data, tf.convert_to_tensor(labels, dtype=tf.int32))
         max_time = None if self.max_time is None else float(self.max_time)

@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from gan_estimators._random import derive_seed, numpy_generator
 from gan_estimators.gan._config import EARLY_STOPPING_FRACTION, EVALUATIONS_PER_FIT
+from gan_estimators.gan.table_path import fitted_on_table, table_score
 from gan_estimators.gan.validation import MIN_SAMPLES
 from gan_estimators.quality.evaluation import GenerativeScoreMixin, forget_features
 from gan_estimators.quality.history import VALIDATION_KEYS
@@ -114,6 +115,8 @@ def evaluation_cadence(eval_every, budget, max_time):
 def held_out_score(estimator, X):
     """``estimator.score(X)`` for data ``X`` already checked as ``score`` checks it, with the
     networks' current weights."""
+    if fitted_on_table(estimator):
+        return table_score(estimator, X)
     forget_features(estimator)
     return float(GenerativeScoreMixin.score(estimator, X))
 

@@ -30,6 +30,7 @@ from gan_estimators.gan.conditioning import (
     conditional_generator,
     projection_critic,
 )
+from gan_estimators.gan.table_output import TableOutput
 
 #: BatchNormalization momentum of the reference networks (Keras convention: weight of the
 #: old moving average).
@@ -383,6 +384,7 @@ def build_mlp_generator(
     init_std=0.02,
     seed=0,
     n_classes=None,
+    output_spans=None,
 ):
     """MLP generator for tabular (or flattened) data.
 
@@ -411,6 +413,10 @@ def build_mlp_generator(
     n_classes : int or None, default=None
         Number of classes of a conditional generator (inputs ``[z, label]``, the label's
         embedding concatenated to ``z``); None for an unconditional one.
+    output_spans : list of (start, width, kind) or None, default=None
+        The encoded blocks of a mixed-type table: the linear output is followed by a
+        :class:`~gan_estimators.gan.table_output.TableOutput` layer (tanh on continuous
+        blocks, one category per one-hot block).  None keeps ``output_activation`` alone.
 
     Returns
     -------
@@ -426,6 +432,8 @@ def build_mlp_generator(
             _hidden_activation(activation, alpha, f"g_act_{i}"),
         ]
     model_layers.append(_dense(n_features, init_std, seeds, "g_out", activation=output_activation))
+    if output_spans is not None:
+        model_layers.append(TableOutput(output_spans, name="g_table_output"))
     return _generator(model_layers, n_classes, seeds)
 
 
@@ -504,7 +512,7 @@ def has_batch_norm(model):
     return any(isinstance(layer, layers.BatchNormalization) for layer in model.layers)
 
 
-def build_networks(params, settings, layout, seed, n_classes=None):
+def build_networks(params, settings, layout, seed, n_classes=None, output_spans=None):
     """The generator and critic of one estimator fit.
 
     Parameters
@@ -521,6 +529,9 @@ def build_networks(params, settings, layout, seed, n_classes=None):
         The fit's master seed: the generator's and the critic's seeds are derived from it.
     n_classes : int or None, default=None
         Number of classes of a conditional pair; None for an unconditional one.
+    output_spans : list of (start, width, kind) or None, default=None
+        The encoded blocks of a mixed-type table (an MLP generator then ends with a
+        :class:`~gan_estimators.gan.table_output.TableOutput`); None for other data.
 
     Returns
     -------
@@ -558,6 +569,7 @@ def build_networks(params, settings, layout, seed, n_classes=None):
         latent_dim,
         n_filters,
         output_activation="tanh" if layout.image_shape is not None else None,
+        output_spans=output_spans,
         **generator_options,
     )
     return generator, build_mlp_critic(shape[0], critic_filters, **critic_options)

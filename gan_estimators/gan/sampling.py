@@ -6,16 +6,33 @@ from sklearn.utils.validation import check_is_fitted
 
 from gan_estimators._random import sampling_random_state
 from gan_estimators.gan.labels import sample_labels
+from gan_estimators.gan.table_path import fitted_on_table
+from gan_estimators.gan.table_sampling import sample_table
 from gan_estimators.gan.validation import check_sample_arguments
 
 #: Latent vectors per generator call of ``sample``.
 SAMPLE_BATCH = 1024
 
 
+def generate(estimator, z, indices=None):
+    """The generator's output for latent vectors ``z`` (and class indices ``indices``), in
+    inference mode, in batches, with the averaged weights when there are any."""
+    average = getattr(estimator, "generator_ema_", None)
+    generator = estimator.generator_ if average is None else average
+    chunks = []
+    for i in range(0, len(z), SAMPLE_BATCH):
+        inputs = z[i : i + SAMPLE_BATCH]
+        if indices is not None:
+            inputs = [inputs, indices[i : i + SAMPLE_BATCH]]
+        chunks.append(np.asarray(generator(inputs, training=False)))
+    empty = np.zeros((0, *generator.output_shape[1:]), np.float32)
+    return np.concatenate([empty, *chunks])
+
+
 class SamplingMixin:
     """:meth:`sample` for :class:`~gan_estimators.GANEstimator`."""
 
-    def sample(self, n, y=None, random_state=None, return_labels=False):
+    def sample(self, n, y=None, random_state=None, return_labels=False, conditions=None):
         """Generate ``n`` samples shaped and scaled like the training data.
 
         The generator runs in inference mode (BatchNorm moving statistics, no dropout),
@@ -36,12 +53,21 @@ class SamplingMixin:
             generator is not used).
         return_labels : bool, default=False
             Whether to return the samples' labels too.
+        conditions : dict or None, default=None
+            For a model fitted on a DataFrame: ``{column: value}`` of discrete columns, so
+            that every sample has those values (``{"species": "Adelie"}``).  The generator
+            is conditioned on the rarest of them (it was trained on every discrete
+            column's categories, rare ones as often as the logarithm of their frequency
+            says) and that column is set to its value; rows matching the others are kept
+            from repeated draws.  None draws rows as the training data has them.
 
         Returns
         -------
-        samples : ndarray of float32
+        samples : ndarray of float32 or DataFrame
             ``(n, n_features)`` for tabular data; ``(n, height, width)`` or
-            ``(n, height, width, channels)`` for images, as given to ``fit``.
+            ``(n, height, width, channels)`` for images, as given to ``fit``; a DataFrame
+            with the training columns, in order, of their training dtypes for a model
+            fitted on a DataFrame.
         labels : ndarray
             Only with ``return_labels=True``: the label of each sample, of the type of
             ``classes_`` (None for a model fitted without labels).
@@ -50,10 +76,28 @@ class SamplingMixin:
         ------
         ValueError
             ``y`` holds a label that is not one of ``classes_`` (the message lists them),
-            is not one label or ``n`` labels, or is given to a model fitted without labels.
+            is not one label or ``n`` labels, or is given to a model fitted without labels
+            or on a DataFrame; ``conditions`` names a column that is not discrete or a value
+            the column never held in training, or is given to a model not fitted on a
+            DataFrame, or its rows are too rare to draw.
         """
         check_is_fitted(self)
         check_sample_arguments(n, random_state)
+        if fitted_on_table(self):
+            if y is not None or return_labels:
+                raise ValueError(
+                    f"y and return_labels are for models fitted with class labels; this "
+                    f"{type(self).__name__} was fitted on a DataFrame: sample with "
+                    "conditions={column: value} instead."
+                )
+            return sample_table(
+                self, int(n), conditions, sampling_random_state(random_state), generate
+            )
+        if conditions is not None:
+            raise ValueError(
+                f"conditions were given, but this {type(self).__name__} was not fitted on a "
+                "DataFrame; conditions name the columns of a table."
+            )
         classes = getattr(self, "classes_", None)
         if classes is None and y is not None:
             raise ValueError(
@@ -67,16 +111,7 @@ class SamplingMixin:
         indices = None
         if classes is not None:
             indices = sample_labels(y, n, classes, self.class_prior_, rng)
-        average = getattr(self, "generator_ema_", None)
-        generator = self.generator_ if average is None else average
-        chunks = []
-        for i in range(0, n, SAMPLE_BATCH):
-            inputs = z[i : i + SAMPLE_BATCH]
-            if indices is not None:
-                inputs = [inputs, indices[i : i + SAMPLE_BATCH]]
-            chunks.append(np.asarray(generator(inputs, training=False)))
-        empty = np.zeros((0, *generator.output_shape[1:]), np.float32)
-        samples = self._data_layout_.unscale(np.concatenate([empty, *chunks]))
+        samples = self._data_layout_.unscale(generate(self, z, indices))
         if not return_labels:
             return samples
         return samples, None if indices is None else classes[indices]

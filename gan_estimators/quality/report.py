@@ -114,6 +114,11 @@ class DiagnosticsReport:
     mode_collapse_per_class, class_leakage : FailureMode or None
         The class-by-class verdicts of a conditional model (None for an unconditional one):
         :meth:`by_class` gives their evidence for each class.
+    table_quality : dict or None
+        For a model of a mixed-type table: the samples' column shapes, column pair trends
+        and their mean against the training rows
+        (:func:`~gan_estimators.quality.tables.table_quality`); None for other data.  Not a
+        failure mode: ``names``, ``flagged`` and the mapping leave it out.
     """
 
     vanishing_gradients: FailureMode
@@ -122,6 +127,7 @@ class DiagnosticsReport:
     thresholds: Thresholds = field(default_factory=Thresholds)
     mode_collapse_per_class: FailureMode | None = None
     class_leakage: FailureMode | None = None
+    table_quality: dict | None = None
 
     @property
     def names(self):
@@ -212,6 +218,8 @@ class DiagnosticsReport:
                 "remedy": mode.remedy,
             }
         out["thresholds"] = dataclasses.asdict(self.thresholds)
+        if self.table_quality is not None:
+            out["table_quality"] = _plain(self.table_quality)
         return out
 
     @classmethod
@@ -240,7 +248,11 @@ class DiagnosticsReport:
             for name in FAILURE_MODES + CLASS_MODES
             if name in FAILURE_MODES or data.get(name) is not None
         }
-        return cls(**modes, thresholds=Thresholds(**data.get("thresholds", {})))
+        return cls(
+            **modes,
+            thresholds=Thresholds(**data.get("thresholds", {})),
+            table_quality=data.get("table_quality"),
+        )
 
     def __str__(self):
         return "\n".join(str(self[name]) for name in self.names)
