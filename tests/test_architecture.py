@@ -16,7 +16,7 @@ import pytest
 import gan_estimators
 
 PACKAGE_DIR = Path(gan_estimators.__file__).parent
-SUBPACKAGES = ("cli", "gan", "quality", "search")
+SUBPACKAGES = ("cli", "gan", "quality", "search", "tables")
 THIRD_PARTY_DEEP_LEARNING = ("tensorflow", "keras", "tf_keras")
 # Entry points that exist to run the command line.
 CLI_ENTRY_POINTS = ("gan_estimators/__main__.py",)
@@ -166,6 +166,12 @@ def test_only_cli_imports_every_subpackage_and_nothing_else_imports_cli():
         and any(_subpackage(name) == "cli" for name in _imported_modules(path))
     ]
     assert importers == []
+
+
+def test_tables_import_no_other_subpackage_nor_deep_learning():
+    # Column kinds and encodings serve gan/ (training) and quality/ (table metrics) alike.
+    others = set(SUBPACKAGES) - {"tables"}
+    assert _violations("tables", lambda n: _subpackage(n) in others or _is_deep_learning(n)) == []
 
 
 def test_gan_never_imports_search():

@@ -103,7 +103,7 @@ WGAN_DEFAULTS = {**DEFAULTS, "loss": "wgan", "clip_value": 0.1, "beta_1": 0.0, "
 
 #: What ``for_tables()`` changes for mixed-type tables (DataFrames): a Wasserstein loss with
 #: gradient penalty and five critic updates per generator update, as CTGAN trains.  With the
-#: image defaults the generator of a table collapses to a few rows
+#: image defaults a table's samples are worse and its correlations less well learned
 #: (``docs/user_guide/tables.rst`` shows the measurements).
 TABLE_PARAMS = {"loss": "wgan-gp", "n_critic": 5}
 

@@ -137,7 +137,8 @@ class TrainingMixin:
         labels = None if y is None else check_labels(y, len(X))
         if resume:
             self._data_layout_.check(X, remedy)
-            check_continuation(getattr(self, "classes_", None), labels, remedy)
+            if not fitted_on_table(self):  # a table's classes_ are its own conditions
+                check_continuation(getattr(self, "classes_", None), labels, remedy)
         params = self.get_params(deep=False)
         settings = resolve_settings(params, layout_kind(X))
         fraction = holdout_fraction(params)

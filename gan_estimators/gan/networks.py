@@ -433,7 +433,7 @@ def build_mlp_generator(
         ]
     model_layers.append(_dense(n_features, init_std, seeds, "g_out", activation=output_activation))
     if output_spans is not None:
-        model_layers.append(TableOutput(output_spans, name="g_table_output"))
+        model_layers.append(TableOutput(output_spans, seed=seeds(), name="g_table_output"))
     return _generator(model_layers, n_classes, seeds)
 
 

@@ -147,6 +147,16 @@ def _seed_of(estimator):
     return random_state if isinstance(random_state, int) else 0
 
 
+def _nan_as_none(value):
+    """``value`` (plain JSON types) with NaN, a figure that does not apply (a pair without a
+    trend in the real data), as None: equal to itself, also after a JSON round trip."""
+    if isinstance(value, dict):
+        return {key: _nan_as_none(item) for key, item in value.items()}
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
 def fit_table_diagnostics(estimator, frame):
     """Set ``diagnostics_`` of a table-fitted estimator: the failure modes, with the encoded
     rows as features, and the table quality of samples against the training rows."""
@@ -161,9 +171,8 @@ def fit_table_diagnostics(estimator, frame):
         fake_features=encoder.transform(fake),
         loss=getattr(estimator, "loss", None),
     )
-    report = dataclasses.replace(
-        report, table_quality=_plain(table_quality_of(estimator, real, fake))
-    )
+    quality = _nan_as_none(_plain(table_quality_of(estimator, real, fake)))
+    report = dataclasses.replace(report, table_quality=quality)
     estimator.diagnostics_ = report
     for name, mode in report.items():
         if mode.flagged:

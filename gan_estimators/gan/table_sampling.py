@@ -11,7 +11,7 @@ import numpy as np
 
 from gan_estimators.gan.fitted_state import TABLE_ENCODER
 from gan_estimators.gan.labels import sample_labels
-from gan_estimators.tables.encoding import impose_conditions, table_conditions
+from gan_estimators.tables.encoding import DISCRETE, impose_conditions, table_conditions
 
 #: Rounds of draws for rows matching conditions beyond the one the generator is given.
 MAX_CONDITION_ROUNDS = 50
@@ -65,11 +65,29 @@ def _same(category, value):
     return category == value
 
 
-def _rows(estimator, z, indices, generate):
-    """Encoded rows from ``z`` with their conditions imposed (``indices`` None: none)."""
+def _draw_categories(encoded, spans, rng):
+    """Replace, in place, each one-hot block's probabilities (``2p - 1``, the generator's
+    inference output) by one category drawn from them, written -1 / +1."""
+    for span in spans:
+        if span.kind != DISCRETE:
+            continue
+        block = encoded[:, span.start : span.start + span.width]
+        probabilities = np.clip((block.astype(np.float64) + 1.0) / 2.0, 1e-12, None)
+        # The Gumbel-max trick: argmax of log p + Gumbel noise is a draw from p.
+        chosen = np.argmax(np.log(probabilities) + rng.gumbel(size=block.shape), axis=1)
+        block[:] = -1.0
+        block[np.arange(len(block)), chosen] = 1.0
+    return encoded
+
+
+def _rows(estimator, z, indices, generate, rng):
+    """Encoded rows from ``z``, categories drawn, with their conditions imposed
+    (``indices`` None: none)."""
+    encoder = getattr(estimator, TABLE_ENCODER)
     encoded = estimator._data_layout_.unscale(generate(estimator, z, indices))
+    _draw_categories(encoded, encoder.spans, rng)
     if indices is not None:
-        impose_conditions(encoded, table_conditions(getattr(estimator, TABLE_ENCODER)), indices)
+        impose_conditions(encoded, table_conditions(encoder), indices)
     return encoded
 
 
@@ -86,8 +104,10 @@ def sample_table(estimator, n, conditions, rng, generate):
         indices = None
         if classes is not None:
             indices = sample_labels(None, n, classes, estimator.class_prior_, rng)
-        return encoder.inverse_transform(_rows(estimator, z, indices, generate))
+        return encoder.inverse_transform(_rows(estimator, z, indices, generate, rng))
     wanted = _condition_indices(estimator, conditions)
+    if n == 0:
+        return encoder.inverse_transform(np.zeros((0, encoder.width), np.float32))
     # The generator is given the rarest condition; rows are kept when they meet the others.
     given = min(wanted, key=lambda i: estimator.class_prior_[i])
     others = [i for i in wanted if i != given]
@@ -97,7 +117,7 @@ def sample_table(estimator, n, conditions, rng, generate):
         if found >= n:
             break
         z = rng.standard_normal((max(n, 1), latent_dim)).astype(np.float32)
-        encoded = _rows(estimator, z, np.full(len(z), given, dtype=np.int32), generate)
+        encoded = _rows(estimator, z, np.full(len(z), given, dtype=np.int32), generate, rng)
         meets = np.ones(len(encoded), dtype=bool)
         for i in others:
             block = encoded[:, known[i].start : known[i].start + known[i].width]

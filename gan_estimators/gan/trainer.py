@@ -343,6 +343,9 @@ class GANTrainer:
         for average, weight in zip(
             self.average_generator.weights, self.generator.weights, strict=True
         ):
+            # Not a weight: the state of a layer's random stream (a table's output layer).
+            if "float" not in str(average.dtype):
+                continue
             average.assign(decay * average + (1.0 - decay) * weight)
 
     def _iteration(self, data):

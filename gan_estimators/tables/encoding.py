@@ -42,6 +42,25 @@ def _python_values(series):
     return np.array([v.item() if isinstance(v, np.generic) else v for v in values], dtype=object)
 
 
+def _category_key(value):
+    """A dictionary key under which a category matches only itself: ``True`` is not ``1``
+    (Python's own equality says it is), ``1`` is ``1.0``."""
+    if value is None:
+        return ("missing",)
+    if isinstance(value, bool):
+        return ("bool", value)
+    return ("value", value)
+
+
+def one_hot_encoder(n_categories):
+    """scikit-learn's ``OneHotEncoder`` of category indices ``0 .. n_categories - 1``, fitted
+    (indices rather than values: a column may mix strings, numbers and None)."""
+    indices = np.arange(n_categories).reshape(-1, 1)
+    return OneHotEncoder(
+        categories=[indices[:, 0]], sparse_output=False, handle_unknown="ignore"
+    ).fit(indices)
+
+
 def _observed_categories(series):
     """The categories of a discrete column in a stable order: a categorical's own order,
     else sorted (by text when the values are of mixed types); None last if any missing."""
@@ -50,7 +69,10 @@ def _observed_categories(series):
         used = set(present.tolist())
         categories = [c for c in series.cat.categories.tolist() if c in used]
     else:
-        categories = list(pd.unique(_python_values(present)))
+        distinct = {}
+        for value in _python_values(present):
+            distinct.setdefault(_category_key(value), value)
+        categories = list(distinct.values())
         try:
             categories.sort()
         except TypeError:
@@ -93,9 +115,7 @@ class ColumnCoding:
         missing = float(series.isna().mean())
         if kind == DISCRETE:
             categories = _observed_categories(series)
-            transformer = OneHotEncoder(
-                categories=[categories], sparse_output=False, handle_unknown="ignore"
-            ).fit(_python_values(series).reshape(-1, 1))
+            transformer = one_hot_encoder(len(categories))
             return cls(series.name, kind, series.dtype, categories, missing, transformer)
         values = _numbers(series.dropna()).reshape(-1, 1)
         if len(values) == 0:
@@ -110,7 +130,7 @@ class ColumnCoding:
     def transform(self, series):
         """The column's encoded block, ``(n, width)`` float32 in [-1, 1]."""
         if self.kind == DISCRETE:
-            one_hot = self.transformer.transform(_python_values(series).reshape(-1, 1))
+            one_hot = self.transformer.transform(self.codes(series).reshape(-1, 1))
             return (2.0 * one_hot - 1.0).astype(np.float32)
         missing = series.isna().to_numpy()
         values = _numbers(series).reshape(-1, 1)
@@ -125,8 +145,15 @@ class ColumnCoding:
             block.append(np.where(missing[:, None], [[-1.0, 1.0]], [[1.0, -1.0]]))
         return np.hstack(block).astype(np.float32)
 
+    def codes(self, series):
+        """Index of each value's category (-1 for a value not among ``categories``)."""
+        index = {_category_key(c): i for i, c in enumerate(self.categories)}
+        return np.array([index.get(_category_key(v), -1) for v in _python_values(series)])
+
     def inverse_transform(self, block):
         """The column (a Series of the training dtype) from its encoded ``block``."""
+        if len(block) == 0:
+            return _restore_dtype(pd.Series([], name=self.name, dtype=object), self.dtype)
         if self.kind == DISCRETE:
             values = np.array(self.categories, dtype=object)[np.argmax(block, axis=1)]
             return _restore_dtype(pd.Series(values, name=self.name, dtype=object), self.dtype)
@@ -283,9 +310,8 @@ def condition_codes(encoder, frame):
     for column in encoder.columns:
         if column.kind != DISCRETE:
             continue
-        one_hot = column.transformer.transform(_python_values(frame[column.name]).reshape(-1, 1))
-        known = one_hot.max(axis=1) > 0
-        codes.append(np.where(known, offset + np.argmax(one_hot, axis=1), -1))
+        column_codes = column.codes(frame[column.name])
+        codes.append(np.where(column_codes >= 0, offset + column_codes, -1))
         offset += len(column.categories)
     return np.stack(codes, axis=1) if codes else np.zeros((len(frame), 0), dtype=int)
 
