@@ -1,11 +1,12 @@
 """Checks of what a saved folder's ``estimator.json`` and ``arrays.npz`` hold.
 
 ``load`` reads a folder that may have been edited, truncated or assembled from two models.
-:func:`check_document` checks the JSON document's keys and value types and
-:func:`read_arrays` the arrays' presence, shapes and finiteness, each raising a
+:func:`check_document` checks the JSON document's keys and value types,
+:func:`read_arrays` that the arrays are numbers and :func:`check_data_range` the data range's
+presence, shapes and finiteness, each raising a
 :class:`~gan_estimators.gan.errors.ModelFolderError` that names the file and the value at
 fault.  The parameters themselves are checked by the estimator's own constraints, and the
-networks against the stored structure, in :mod:`.persistence`.
+networks against the stored structure, in :mod:`.loading`.
 
 This module imports neither TensorFlow nor Keras.
 """
@@ -21,6 +22,8 @@ from gan_estimators.gan.labels import check_classes_json
 from gan_estimators.gan.layout import IMAGE, TABULAR
 from gan_estimators.quality.history import VALIDATION_KEYS
 
+#: The first format whose ``estimator.json`` holds ``table``.
+TABLE_VERSION = 8
 #: Network kinds a fit records in ``network_``.
 _NETWORK_KINDS = tuple(name for name in NETWORKS if name != "auto")
 
@@ -159,13 +162,33 @@ def check_document(document, path):
     for key in ("feature_map_", "diagnostics_"):
         value = document.get(key)
         _require(value is None or isinstance(value, dict), path, f"{key} must be a JSON object")
+    # Every folder from format 8 on says whether the model was fitted on a DataFrame.
+    _require(
+        "table" in document or document.get("version", 1) < TABLE_VERSION,
+        path,
+        "lacks the key 'table' (the training table's columns, or null)",
+    )
+    table = document.get("table")
+    _require(
+        table is None or isinstance(table, dict),
+        path,
+        "table must be a JSON object (the training table's columns) or null",
+    )
+    if table is not None:
+        _require(
+            document["fitted"]["layout"] == TABULAR,
+            path,
+            f"table is stored, but the fitted layout is {document['fitted']['layout']!r}",
+        )
+        _require(
+            "classes_" not in document["fitted"],
+            path,
+            "a table's classes are its conditions (table.class_prior_), not fitted classes_",
+        )
 
 
-def read_arrays(path, fitted):
-    """All arrays of a saved folder's ``arrays.npz`` (at ``path``), checked against ``fitted``.
-
-    ``data_min_`` and ``data_max_`` must be finite numbers, ordered, shaped ``()`` for images
-    and ``(n_features_in_,)`` for tables; every array must be numeric.
+def read_arrays(path):
+    """All arrays of a saved folder's ``arrays.npz`` (at ``path``), each checked numeric.
 
     Returns
     -------
@@ -174,8 +197,8 @@ def read_arrays(path, fitted):
     Raises
     ------
     ModelFolderError
-        Naming ``path`` and what is wrong: not a readable ``.npz`` file, a missing or
-        non-numeric array, a wrong shape or a non-finite value.
+        Naming ``path`` and what is wrong: not a readable ``.npz`` file, or a non-numeric
+        array.
     """
     try:
         with np.load(path, allow_pickle=False) as stored:
@@ -186,7 +209,23 @@ def read_arrays(path, fitted):
         raise ModelFolderError(path, f"not a readable .npz file ({exc})") from None
     for name, array in arrays.items():
         _require(array.dtype.kind in "biuf", path, f"{name} holds {array.dtype}, not numbers")
-    shape = () if fitted["layout"] == IMAGE else (fitted["n_features_in_"],)
+    return arrays
+
+
+def check_data_range(arrays, path, fitted, n_encoded=None):
+    """Check ``data_min_`` and ``data_max_`` of ``arrays`` (read from ``path``) against
+    ``fitted``: finite numbers, ordered, shaped ``()`` for images and ``(n_features_in_,)``
+    for arrays, or ``(n_encoded,)`` for a table encoded into ``n_encoded`` features.
+
+    Raises
+    ------
+    ModelFolderError
+        Naming ``path`` and the array that is missing, of a wrong shape or not finite.
+    """
+    if fitted["layout"] == IMAGE:
+        shape = ()
+    else:
+        shape = (fitted["n_features_in_"] if n_encoded is None else n_encoded,)
     for name in ("data_min_", "data_max_"):
         _require(name in arrays, path, f"lacks the array {name!r}")
         array = arrays[name]
@@ -197,4 +236,3 @@ def read_arrays(path, fitted):
         path,
         "data_min_ exceeds data_max_",
     )
-    return arrays

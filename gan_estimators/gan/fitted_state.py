@@ -18,6 +18,8 @@ import tempfile
 
 import keras
 
+# table_output registers the package's Keras layer on import, as loading a network needs.
+from gan_estimators.gan import table_output  # noqa: F401
 from gan_estimators.gan.labels import CLASS_ATTRIBUTES, PER_CLASS_SCORES
 from gan_estimators.gan.layout import LAYOUT_ATTRIBUTE
 from gan_estimators.gan.table_path import ENCODER_ATTRIBUTE
@@ -48,6 +50,8 @@ FITTED_VALUES = {
 LAYOUT = LAYOUT_ATTRIBUTE
 #: The fitted table encoder of a model fitted on a DataFrame (absent otherwise).
 TABLE_ENCODER = ENCODER_ATTRIBUTE
+#: Start of the names of the table encoder's arrays in ``arrays.npz``.
+TABLE_ARRAY_PREFIX = "table__"
 #: The compiled trainer: rebuilt when needed, never stored.
 RUNTIME = ("_trainer",)
 #: Values set by fit calls with early stopping only (and dropped by calls without it), under
@@ -66,9 +70,14 @@ FORMAT = "gan_estimators.WGANEstimator"
 #: best_step_ / best_val_score_ / stopped_early_ of early stopping; the parameters of
 #: validation and callbacks (validation_data and callbacks stored as null); history_ may
 #: hold val_step / val_score; a conditional model's fitted classes_ (with classes_dtype, so
-#: that labels come back with their type) and class_prior_.
+#: that labels come back with their type) and class_prior_.  8: estimator.json holds
+#: "table" (null unless fitted on a DataFrame): the table encoder's columns (name, kind,
+#: pandas dtype, categories as JSON values, missing rate, transformer parameters) and
+#: "class_prior_" of its conditions (null without discrete columns; classes_ is then
+#: arange(len(class_prior_)), not stored in "fitted"); arrays.npz holds each continuous
+#: column's quantiles and references (TABLE_ARRAY_PREFIX); the discrete_columns parameter.
 #: Folders of every older version load (without a manifest to verify).
-VERSION = 7
+VERSION = 8
 #: The first format whose folders carry a manifest.
 MANIFEST_VERSION = 6
 FEATURE_MAP_PREFIX = "feature_map__"
@@ -91,6 +100,9 @@ ADDED_IN_7 = (
     "tol",
     "callbacks",
 )
+#: Parameters added by format 8, which pickles of earlier releases lack: they stand for the
+#: default, which earlier releases had no choice of.
+ADDED_IN_8 = ("discrete_columns",)
 
 
 def model_to_bytes(model):

@@ -3,13 +3,15 @@
 The folder's ``estimator.json`` is read through the checks of :mod:`.document` and, for
 format 6 and later, verified against its manifest (:mod:`.folder`); the estimator is built as
 the class the folder names (:func:`saved_class`) with the stored parameters, then its
-networks, arrays, optimizer states and sample-quality state are restored.  A folder that is
-incomplete, altered or assembled from two models is refused with a
+networks, arrays, optimizer states and sample-quality state are restored, and for a model
+fitted on a DataFrame its table encoder (:mod:`gan_estimators.tables.state`) and conditions.
+A folder that is incomplete, altered or assembled from two models is refused with a
 :class:`~gan_estimators.gan.errors.ModelFolderError` naming the file at fault.
 """
 
 import os
 import warnings
+from numbers import Real
 
 import keras
 import numpy as np
@@ -17,7 +19,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from gan_estimators.gan._config import DEFAULTS
 from gan_estimators.gan.conditioning import CRITIC_EMBEDDING, GENERATOR_EMBEDDING
-from gan_estimators.gan.document import check_document, read_arrays
+from gan_estimators.gan.document import check_data_range, check_document, read_arrays
 from gan_estimators.gan.encoding import (
     feature_map_from_json,
     feature_map_param_from_json,
@@ -36,13 +38,21 @@ from gan_estimators.gan.fitted_state import (
     OPTIMIZER_ARRAY,
     OPTIMIZERS,
     OPTIONAL_FITTED_VALUES,
+    TABLE_ARRAY_PREFIX,
+    TABLE_ENCODER,
     VERSION,
     with_legacy_structure,
 )
 from gan_estimators.gan.folder import MANIFEST, read_json, verify_manifest
 from gan_estimators.gan.labels import classes_from_json
 from gan_estimators.gan.layout import DataLayout
+
+# TableOutput is registered with Keras on import, before any network is loaded.
+from gan_estimators.gan.table_output import TableOutput
+from gan_estimators.gan.table_path import output_spans
 from gan_estimators.quality.diagnostics import DiagnosticsReport
+from gan_estimators.tables.encoding import table_conditions
+from gan_estimators.tables.state import encoder_from_json
 
 
 def _read_document(cls, folder):
@@ -125,7 +135,9 @@ def _optimizer_arrays(arrays, path):
         match = OPTIMIZER_ARRAY.fullmatch(name)
         if match:
             indexed[match["network"]][int(match["index"])] = arrays[name]
-        elif name not in ("data_min_", "data_max_") and not name.startswith(FEATURE_MAP_PREFIX):
+        elif name not in ("data_min_", "data_max_") and not name.startswith(
+            (FEATURE_MAP_PREFIX, TABLE_ARRAY_PREFIX)
+        ):
             raise ModelFolderError(path, f"holds an array {name!r} that save() never writes")
     for network, values in indexed.items():
         if sorted(values) != list(range(len(values))):
@@ -184,6 +196,17 @@ def _check_networks(estimator, folder):
             )
         if classes is not None and model.get_layer(embedding).input_dim != len(classes):
             raise ModelFolderError(path, f"does not embed the {len(classes)} saved classes")
+    spans = output_spans(estimator)
+    for name in ("generator_", "generator_ema_"):
+        model = getattr(estimator, name, None)
+        if spans is None or model is None:
+            continue
+        ends = [layer.spans for layer in model.layers if isinstance(layer, TableOutput)]
+        if ends != [[tuple(span) for span in spans]]:
+            raise ModelFolderError(
+                os.path.join(folder, MODELS[name]),
+                "does not end with the output layer of the saved table's columns",
+            )
     average = getattr(estimator, "generator_ema_", None)
     if average is not None and [w.shape for w in average.weights] != [
         w.shape for w in estimator.generator_.weights
@@ -239,6 +262,64 @@ def _restore_state(estimator, document, arrays, folder):
         raise ModelFolderError(path, f"sample-quality state cannot be restored ({exc!r})") from exc
 
 
+def _table_encoder(table, arrays, path):
+    """The table encoder stored in ``table`` (the ``table`` entry of ``estimator.json`` at
+    ``path``) and ``arrays``."""
+    try:
+        encoder = encoder_from_json(table, arrays, TABLE_ARRAY_PREFIX)
+    except ValueError as exc:
+        raise ModelFolderError(path, f"table: {exc}") from None
+    data_min = arrays.get("data_min_")
+    if data_min is not None and data_min.shape != (encoder.width,):
+        raise ModelFolderError(
+            path,
+            f"table: its columns encode {encoder.width} features, but the data range in "
+            f"arrays.npz has shape {data_min.shape}",
+        )
+    return encoder
+
+
+def _restore_table(estimator, encoder, table, path):
+    """Set the table ``encoder`` of ``estimator`` and its conditions (``classes_``,
+    ``class_prior_``, stored in ``table``), checked against the training columns."""
+    names = list(getattr(estimator, "feature_names_in_", []))
+    if names != encoder.names or estimator.n_features_in_ != len(names):
+        raise ModelFolderError(
+            path,
+            f"table: the columns {encoder.names!r} are not the fitted feature_names_in_ {names!r}",
+        )
+    n_conditions = len(table_conditions(encoder))
+    prior = table.get("class_prior_")
+    if n_conditions == 0 or prior is None:
+        if prior is not None or n_conditions:
+            raise ModelFolderError(
+                path,
+                f"table: class_prior_ must hold one frequency per condition of the "
+                f"discrete columns ({n_conditions}), or be null without discrete columns",
+            )
+    else:
+        valid = (
+            isinstance(prior, list)
+            and len(prior) == n_conditions
+            and all(isinstance(p, Real) and not isinstance(p, bool) for p in prior)
+        )
+        prior = np.asarray(prior if valid else [], dtype=np.float64)
+        if not (
+            valid
+            and np.all(np.isfinite(prior))
+            and np.all(prior >= 0)
+            and abs(prior.sum() - 1.0) < 1e-6
+        ):
+            raise ModelFolderError(
+                path,
+                f"table: class_prior_ must be {n_conditions} frequencies summing to 1, one "
+                "per condition of the discrete columns",
+            )
+        estimator.classes_ = np.arange(n_conditions)
+        estimator.class_prior_ = prior
+    setattr(estimator, TABLE_ENCODER, encoder)
+
+
 def load(cls, path, *, feature_map=None):
     """Read an estimator from the folder ``path`` with ``cls.load``; see
     ``GANEstimator.load``."""
@@ -252,8 +333,15 @@ def load(cls, path, *, feature_map=None):
     except InvalidParameterError as exc:
         raise ModelFolderError(json_path, f"params: {exc}") from None
     arrays_path = os.path.join(folder, "arrays.npz")
-    arrays = read_arrays(arrays_path, document["fitted"])
+    arrays = read_arrays(arrays_path)
+    table = document.get("table")
+    encoder = None if table is None else _table_encoder(table, arrays, json_path)
+    check_data_range(
+        arrays, arrays_path, document["fitted"], None if encoder is None else encoder.width
+    )
     _restore_state(estimator, document, arrays, folder)
+    if encoder is not None:
+        _restore_table(estimator, encoder, table, json_path)
     for name, filename in MODELS.items():
         model_path = os.path.join(folder, filename)
         if name != "generator_ema_" or os.path.exists(model_path):

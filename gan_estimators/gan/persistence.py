@@ -29,6 +29,7 @@ from gan_estimators.gan.encoding import (
 )
 from gan_estimators.gan.fitted_state import (
     ADDED_IN_7,
+    ADDED_IN_8,
     FEATURE_MAP_PREFIX,
     FITTED_VALUES,
     FORMAT,
@@ -37,6 +38,8 @@ from gan_estimators.gan.fitted_state import (
     OPTIMIZERS,
     OPTIONAL_FITTED_VALUES,
     RUNTIME,
+    TABLE_ARRAY_PREFIX,
+    TABLE_ENCODER,
     VERSION,
     model_from_bytes,
     model_to_bytes,
@@ -47,6 +50,7 @@ from gan_estimators.gan.folder import staged_folder, write_manifest
 from gan_estimators.gan.labels import classes_to_json
 from gan_estimators.gan.layout import DataLayout
 from gan_estimators.gan.loading import load
+from gan_estimators.tables.state import encoder_to_json
 
 
 def _picklable_callbacks(callbacks, owner):
@@ -103,7 +107,7 @@ def unpickled_state(state):
         What :meth:`PersistenceMixin._restore_optimizers` restores.
     """
     state = with_legacy_structure(state)  # a copy: the caller's dict is left alone
-    for name in ADDED_IN_7:
+    for name in (*ADDED_IN_7, *ADDED_IN_8):
         state.setdefault(name, DEFAULTS[name])
     if "_structure_" in state:
         state["_structure_"] = with_legacy_structure(state["_structure_"])
@@ -133,7 +137,8 @@ def _fitted_document(estimator):
         layout=layout.kind,
         input_ndim=int(layout.input_ndim),
     )
-    if hasattr(estimator, "classes_"):
+    # A table's classes_ are its conditions: "table" stores them (see _table_contents).
+    if hasattr(estimator, "classes_") and getattr(estimator, TABLE_ENCODER, None) is None:
         fitted.update(classes_to_json(estimator.classes_, estimator.class_prior_))
     if layout.image_shape is not None:
         fitted["image_shape_"] = list(layout.image_shape)
@@ -144,11 +149,25 @@ def _fitted_document(estimator):
     return fitted
 
 
+def _table_contents(estimator):
+    """The ``table`` entry of ``estimator.json`` and its arrays (None and no arrays for a
+    model not fitted on a DataFrame); raises a TypeError for a column JSON cannot hold."""
+    encoder = getattr(estimator, TABLE_ENCODER, None)
+    if encoder is None:
+        return None, {}
+    document, arrays = encoder_to_json(encoder, TABLE_ARRAY_PREFIX)
+    prior = getattr(estimator, "class_prior_", None)
+    document["class_prior_"] = None if prior is None else [float(p) for p in prior]
+    return document, arrays
+
+
 def _saved_contents(estimator):
     """The ``estimator.json`` document and the ``arrays.npz`` arrays of ``estimator``.
 
-    Raises a TypeError, before anything is written, for a parameter JSON cannot hold.
+    Raises a TypeError, before anything is written, for a parameter or table column JSON
+    cannot hold.
     """
+    table, table_arrays = _table_contents(estimator)
     raw_params = estimator.get_params(deep=False)
     # Data and Python objects given for one fit, not settings of the model.
     raw_params.update(dict.fromkeys(UNSTORED_PARAMS))
@@ -181,6 +200,7 @@ def _saved_contents(estimator):
         # None where a diverged fit left no sample-quality state (or it was not saved).
         "feature_map_": None if feature_map_state is None else feature_map_state[0],
         "diagnostics_": None if diagnostics is None else diagnostics.to_dict(),
+        "table": table,
     }
     layout = getattr(estimator, LAYOUT)
     arrays = {"data_min_": np.asarray(layout.data_min), "data_max_": np.asarray(layout.data_max)}
@@ -189,6 +209,7 @@ def _saved_contents(estimator):
             arrays[f"optimizer_{network}_{i}"] = value
     if feature_map_state is not None:
         arrays.update(feature_map_state[1])
+    arrays.update(table_arrays)
     return document, arrays
 
 
@@ -240,10 +261,12 @@ class PersistenceMixin:
 
         The folder holds ``generator.keras``, ``critic.keras`` and, when the estimator has
         a weight average, ``generator_ema.keras`` (Keras's native format), ``estimator.json``
-        (parameters, fitted attributes, ``history_``, ``diagnostics_`` and the fitted feature
-        map's parameters), ``arrays.npz`` (data range, optimizer states and the feature map's
-        arrays) and ``manifest.json`` (the size and SHA-256 of every other file) -- nothing
-        that needs unpickling.  A loaded estimator scores exactly as this one does.
+        (parameters, fitted attributes, ``history_``, ``diagnostics_``, the fitted feature
+        map's parameters and, for a model fitted on a DataFrame, its columns: names, kinds,
+        dtypes, categories, missing rates), ``arrays.npz`` (data range, optimizer states, the
+        feature map's arrays and the quantiles of continuous columns) and ``manifest.json``
+        (the size and SHA-256 of every other file) -- nothing that needs unpickling.  A
+        loaded estimator samples and scores exactly as this one does (see :meth:`load`).
         ``estimator.json`` also names the estimator's class (see :meth:`load`).  The
         parameters ``validation_data`` and ``callbacks`` -- data and Python objects given
         for a fit, not settings of the model -- are stored as None.
@@ -272,8 +295,10 @@ class PersistenceMixin:
         Raises
         ------
         TypeError
-            If another parameter cannot be written as JSON (nothing is written); pickle or
-            joblib can store such estimators.
+            If another parameter, or a training column's dtype or values (a datetime
+            category, an object that is not a string, number or boolean), cannot be written
+            as JSON and read back equal (nothing is written); pickle or joblib can store
+            such estimators.
         ModelFolderError
             A ``ValueError`` naming ``path``: it is a file, cannot be created or written, or
             is a non-empty folder without a saved model and ``overwrite`` is False.
@@ -315,6 +340,10 @@ class PersistenceMixin:
           not store them (a UserWarning says so): ``score`` then fits the ``feature_map``
           parameter on the data it scores, and ``diagnostics_`` is absent.
 
+        A model fitted on a DataFrame comes back with its columns (names, kinds, dtypes,
+        categories, missing rates) and conditions: ``sample`` gives the saved estimator's
+        DataFrames for the same ``random_state``, ``conditions`` included.
+
         Parameters
         ----------
         path : str or os.PathLike
@@ -336,7 +365,8 @@ class PersistenceMixin:
             one of a newer format; a file is missing, not listed in the manifest, truncated
             or altered; a JSON value, an array or a network does not fit the others (an
             invalid parameter, a non-finite data range, a network of another shape, optimizer
-            states that do not fit the optimizers).  Folders written before format 6 have no
+            states that do not fit the optimizers, table columns that are missing or do not
+            describe the networks' encoding).  Folders written before format 6 have no
             manifest, so only the checks of their contents apply.
         ValueError
             ``feature_map`` is given although the folder stores one.
