@@ -126,7 +126,7 @@ USAGE_ERRORS = [
     (["demo", "--factor", "1"], "at least 2"),
     (["demo", "--steps", "100"], "unrecognized arguments"),
     (["demo", "--no-such-option"], "unrecognized arguments"),
-    (["fit", "--data", "data.csv"], "unknown data source"),
+    (["fit", "--data", "data.txt"], "unknown data source"),
     (["fit", "--loss", "wasserstein"], "invalid choice"),
     (["fit", "--optimizer", "adagrad"], "invalid choice"),
     (["sample", "model", "-n", "0"], "positive integer"),

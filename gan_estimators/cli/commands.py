@@ -3,7 +3,8 @@
 User errors (a missing file, an array of the wrong shape, an unknown option value, an invalid
 combination of parameters, an unusable output location, a damaged model folder) end the
 command with one line on stderr and a non-zero exit status, never a traceback.  Output
-locations are checked before any training.
+locations are checked before any training.  Tables (``fit --data FILE.csv``, ``sample --csv``)
+are read, checked and written by :mod:`.tables`.
 """
 
 import math
@@ -31,6 +32,14 @@ from gan_estimators.cli.io import (
 )
 from gan_estimators.cli.options import SEARCH_BUDGET, build_parser
 from gan_estimators.cli.parameters import estimator_params
+from gan_estimators.cli.tables import (
+    check_table,
+    columns_line,
+    is_table_file,
+    read_table,
+    sample_table,
+    table_quality_line,
+)
 from gan_estimators.cli.training import (
     check_folds,
     diagnostics_line,
@@ -44,6 +53,7 @@ from gan_estimators.gan.callbacks import SampleGrid
 from gan_estimators.gan.errors import ModelFolderError, NetworkTooLargeError
 from gan_estimators.gan.folder import check_destination
 from gan_estimators.gan.monitoring import holdout_fraction, split_holdout
+from gan_estimators.gan.table_path import fitted_on_table
 
 #: Errors of the user's that end a command with one line: the commands' own, invalid
 #: parameters (alone or combined), an unusable or damaged model folder, networks too large.
@@ -58,6 +68,8 @@ def _check_fit_options(args, X):
         if args.sample_grid_every is not None:
             raise UserError("--sample-grid-every needs --sample-grid DIR")
         return
+    if is_table_file(args.data):
+        raise UserError("--sample-grid draws images; a table of named columns has none")
     if X.ndim == 2 and math.isqrt(X.shape[1]) ** 2 != X.shape[1]:
         raise UserError(
             "--sample-grid draws images: it needs images, or a table whose features form "
@@ -72,18 +84,21 @@ def _check_fit_options(args, X):
 def _check_holdout(estimator, X):
     """Raise the ``InvalidParameterError`` of ``estimator``'s ``fit`` if it cannot hold out
     part of ``X`` for its held-out scores (too few samples in either part)."""
+    import numpy as np
+
     fraction = holdout_fraction(estimator.get_params())
     if fraction is not None:
-        split_holdout(X, fraction, 0)
+        split_holdout(np.arange(len(X)), fraction, 0)
 
 
-def build_estimator(args):
+def build_estimator(args, table=False):
     """The unfitted estimator ``fit`` trains, as ``args`` describe it.
 
-    A ``GANEstimator``; with ``--wasserstein`` a ``WGANEstimator``, with ``--reference``
-    ``WGANEstimator.reference()``; the parameters given as options, ``random_state`` from
-    ``--random-state``, a progress bar unless ``--quiet``, and a ``SampleGrid`` callback
-    with ``--sample-grid``.
+    A ``GANEstimator``; for a ``table`` (``--data FILE.csv``) ``GANEstimator.for_tables()``;
+    with ``--wasserstein`` a ``WGANEstimator``, with ``--reference``
+    ``WGANEstimator.reference()`` (tables too); the parameters given as options win over
+    the starting point's; ``random_state`` from ``--random-state``, a progress bar unless
+    ``--quiet``, and a ``SampleGrid`` callback with ``--sample-grid``.
     """
     GANEstimator, WGANEstimator = import_estimators()
     params = estimator_params(args)
@@ -93,7 +108,9 @@ def build_estimator(args):
         params["callbacks"] = [SampleGrid(args.sample_grid, **every)]
     if args.reference:
         return WGANEstimator.reference(**params)
-    return (WGANEstimator if args.wasserstein else GANEstimator)(**params)
+    if args.wasserstein:
+        return WGANEstimator(**params)
+    return GANEstimator.for_tables(**params) if table else GANEstimator(**params)
 
 
 def _validation_line(estimator):
@@ -114,9 +131,35 @@ def _validation_line(estimator):
     return line
 
 
+def _trained_line(estimator, y, table, seconds):
+    """What ``fit`` trained, in one line: the class; a conditional model's number of classes,
+    or a table model's loss and critic updates (its starting point with the options given);
+    the steps; a table model's table quality; the diagnostics."""
+    quality = None
+    if table:
+        what = f" (loss {estimator.loss}, n_critic {estimator.n_critic})"
+        quality = table_quality_line(estimator)
+    else:
+        what = f" on {len(estimator.classes_)} classes" if y is not None else ""
+    return (
+        f"Trained {type(estimator).__name__}{what} for {estimator.n_steps_} steps in "
+        f"{seconds:.0f} s; " + (f"{quality}; " if quality else "") + diagnostics_line(estimator)
+    )
+
+
 def _load_training_data(args):
     """``fit``'s data: (X, labels or None, description), one class or, with
-    ``--conditional``, every class with its labels."""
+    ``--conditional``, every class with its labels; a table file as a DataFrame."""
+    if is_table_file(args.data):
+        if args.conditional or args.labels is not None:
+            raise UserError(
+                "a table model is conditioned on its discrete columns already (sample it with "
+                "--condition COLUMN=VALUE): leave out --conditional and --labels"
+            )
+        if args.label is not None:
+            raise UserError("--class selects a class of digits, mnist or fashion, not of a table")
+        X, description = read_table(args.data)
+        return X, None, description
     source = {"data_home": args.data_home, "download": args.download}
     if not args.conditional:
         if args.labels is not None:
@@ -135,7 +178,10 @@ def run_fit(args):
     X, y, description = _load_training_data(args)
     _check_fit_options(args, X)
     say(args, description)
-    estimator = build_estimator(args)
+    table = is_table_file(args.data)
+    estimator = build_estimator(args, table=table)
+    if table:
+        say(args, columns_line(*check_table(estimator, X, args.data)))
     _check_holdout(estimator, X)
     if args.sample_grid is not None:
         prepare_folder(args.sample_grid, "sample-grid folder")
@@ -143,22 +189,18 @@ def run_fit(args):
     # A progress bar and the grids of this run are no part of the saved model.
     estimator.set_params(verbose=0, callbacks=None)
     estimator.save(args.out)
-    conditional = f" on {len(estimator.classes_)} classes" if y is not None else ""
-    say(
-        args,
-        f"Trained {type(estimator).__name__}{conditional} for {estimator.n_steps_} steps in "
-        f"{time.perf_counter() - start:.0f} s; " + diagnostics_line(estimator),
-    )
+    say(args, _trained_line(estimator, y, table, time.perf_counter() - start))
     validation = _validation_line(estimator)
     if validation is not None:
         say(args, validation)
     if args.sample_grid is not None:
         say(args, f"Sample grids in {args.sample_grid}{os.sep}")
-    example = f" --class {shlex.quote(str(estimator.classes_[0]))}" if y is not None else ""
-    say(
-        args,
-        f"Saved to {args.out}{os.sep} (gan-estimators sample {args.out}{example} --png grid.png)",
-    )
+    if table:
+        example = " --csv samples.csv -n 100"
+    else:
+        label = f" --class {shlex.quote(str(estimator.classes_[0]))}" if y is not None else ""
+        example = f"{label} --png grid.png"
+    say(args, f"Saved to {args.out}{os.sep} (gan-estimators sample {args.out}{example})")
     return 0
 
 
@@ -206,15 +248,15 @@ def run_sample(args):
     """Run ``gan-estimators sample`` with the parsed ``args``; returns the exit status."""
     import numpy as np
 
-    if args.npy is None and args.png is None:
-        raise UserError("nothing to write: give --npy FILE and/or --png FILE")
+    if args.npy is None and args.png is None and args.csv is None:
+        raise UserError("nothing to write: give --npy FILE, --csv FILE and/or --png FILE")
     if not os.path.isdir(args.model):
         raise UserError(f"{args.model}: no such model folder")
     if not os.path.isfile(os.path.join(args.model, "estimator.json")):
         raise UserError(f"{args.model}: not a saved model (no estimator.json)")
     if args.random_state is not None and not 0 <= args.random_state < 2**32:
         raise UserError(f"--random-state must be in [0, 2**32 - 1]; got {args.random_state}")
-    for path, what in ((args.npy, "samples"), (args.png, "the grid")):
+    for path, what in ((args.npy, "samples"), (args.csv, "samples"), (args.png, "the grid")):
         if path is not None:
             check_parent(path, what)
     plotting = require_plotting() if args.png is not None else None
@@ -224,6 +266,18 @@ def run_sample(args):
         estimator = GANEstimator.load(args.model)
     except (ModelFolderError, OSError) as exc:
         raise UserError(f"cannot load the model: {exc}") from None
+    if fitted_on_table(estimator):
+        return sample_table(args, estimator)
+    if args.csv is not None:
+        raise UserError(
+            "--csv writes the rows of a model fitted on a table (fit --data FILE.csv); this one "
+            "was fitted on an array: use --npy FILE"
+        )
+    if args.conditions is not None:
+        raise UserError(
+            "--condition needs a model fitted on a table (fit --data FILE.csv); a model fitted "
+            "with --conditional takes --class LABEL"
+        )
     if args.png is not None and not hasattr(estimator, "image_shape_"):
         raise UserError("the model generates table rows, not images: use --npy")
     classes = getattr(estimator, "classes_", None)

@@ -10,8 +10,10 @@ import inspect
 
 from gan_estimators._version import __version__
 from gan_estimators.cli.io import DATA_SOURCES
-from gan_estimators.cli.parameters import add_parameter_options
+from gan_estimators.cli.parameters import add_parameter_options, option_name, shown_value
+from gan_estimators.cli.tables import TABLE_FORMATS, is_table_file
 from gan_estimators.cli.training import HOLDOUT_FRACTION, RESOURCES
+from gan_estimators.gan._config import TABLE_PARAMS
 from gan_estimators.gan.callbacks import SampleGrid
 
 #: Search spaces of ``demo`` and ``search`` (see :func:`~gan_estimators.cli.make_search`).
@@ -122,11 +124,45 @@ def _data_source(text):
     )
 
 
+_TABLE_FILES = " or ".join(f"a {suffix} table" for suffix in TABLE_FORMATS)
+
+
+def _data_source_or_table(text):
+    if is_table_file(text):
+        return text
+    try:
+        return _data_source(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"unknown data source {text!r}: use one of {', '.join(DATA_SOURCES)}, a .npy file "
+            f"or {_TABLE_FILES}"
+        ) from None
+
+
+def _condition(text):
+    """``COLUMN=VALUE`` as ``(column, value)``; the value may be empty (a missing value)."""
+    column, equals, value = text.partition("=")
+    if not equals or not column.strip():
+        raise argparse.ArgumentTypeError(f"expected COLUMN=VALUE, got {text!r}")
+    return column.strip(), value
+
+
 # ---------------------------------------------------------------------------- option groups
 
 
-def _add_data_options(parser, *, npy):
-    if npy:
+def _add_data_options(parser, *, npy, tables=False):
+    if npy and tables:
+        parser.add_argument(
+            "--data",
+            type=_data_source_or_table,
+            default="digits",
+            metavar="{digits,mnist,fashion,FILE.npy,FILE.csv,FILE.parquet}",
+            help="training data: a dataset, a .npy array of shape (n, features), "
+            "(n, height, width) or (n, height, width, channels), or a table of named columns "
+            "(.csv, or .parquet with pyarrow installed) read as a pandas DataFrame: numbers, "
+            "text, booleans, missing values (default: digits)",
+        )
+    elif npy:
         parser.add_argument(
             "--data",
             type=_data_source,
@@ -291,11 +327,18 @@ def _add_common_options(parser):
     )
 
 
+#: The options ``GANEstimator.for_tables()`` stands for: ``--loss wgan-gp --n-critic 5``.
+_TABLE_OPTIONS = " ".join(f"{option_name(k)} {shown_value(v)}" for k, v in TABLE_PARAMS.items())
+
+
 def _add_estimator_options(parser):
     group = parser.add_argument_group(
         "estimator",
-        "fit builds a GANEstimator with the package defaults (a non-saturating GAN), unless "
-        "told otherwise",
+        "fit builds a GANEstimator from a starting point: the package defaults (a "
+        "non-saturating GAN) for a dataset or a .npy array; GANEstimator.for_tables(), the "
+        f"package defaults with {_TABLE_OPTIONS}, for a table (.csv, .parquet); "
+        "--wasserstein or --reference instead, for any data.  Every option given explicitly "
+        "wins over the starting point (defaults below are the package's)",
     )
     start = group.add_mutually_exclusive_group()
     start.add_argument(
@@ -360,10 +403,11 @@ def _add_demo(commands):
             )
 
 
-def _add_training_command(commands, name, summary, description, *, out):
-    """A command that trains on a dataset or a ``.npy`` array and writes to ``--out``."""
+def _add_training_command(commands, name, summary, description, *, out, tables=False):
+    """A command that trains on a dataset or a ``.npy`` array (or, with ``tables``, a table
+    file) and writes to ``--out``."""
     parser = commands.add_parser(name, help=summary, description=description)
-    _add_data_options(parser, npy=True)
+    _add_data_options(parser, npy=True, tables=tables)
     _add_out_option(parser, *out)
     return parser
 
@@ -374,8 +418,10 @@ def _add_fit(commands):
         "fit",
         "train a GANEstimator (or a WGANEstimator) and save it",
         "Train a GANEstimator (a WGANEstimator with --wasserstein or --reference) on a dataset "
-        "(or one class of it) or a .npy array, and save it with its save method.",
+        "(or one class of it), a .npy array or a table (.csv, .parquet), and save it with its "
+        "save method.",
         out=("gan-model", "model folder"),
+        tables=True,
     )
     _add_conditional_options(fit, npy=True)
     _add_estimator_options(fit)
@@ -400,6 +446,12 @@ def _add_sample(commands):
         help="write the samples to this .npy file (a conditional model's labels, one per "
         "sample, to FILE_labels.npy beside it)",
     )
+    sample.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="a model fitted on a table (fit --data FILE.csv): write the sampled rows to this "
+        "CSV file, with the training columns (missing values as empty cells)",
+    )
     sample.add_argument("--png", metavar="FILE", help="write a grid of the samples (PNG)")
     sample.add_argument("--random-state", type=int, default=None, help="seed of the latent vectors")
     sample.add_argument(
@@ -411,6 +463,16 @@ def _add_sample(commands):
         "of the model's classes ('7' is the class 7); repeat for several classes, in the order "
         "given (the grid draws one row per class).  Left out, the classes are drawn from the "
         "training frequencies",
+    )
+    sample.add_argument(
+        "--condition",
+        dest="conditions",
+        action="append",
+        type=_condition,
+        metavar="COLUMN=VALUE",
+        help="a model fitted on a table: every row has VALUE in the discrete column COLUMN, "
+        "VALUE read as one of the column's training values ('2007' is the integer 2007; an "
+        "empty VALUE is a missing value); repeat for several columns",
     )
 
 

@@ -20,6 +20,7 @@ from gan_estimators.gan._config import (
     EVALUATIONS_PER_FIT,
     PARAMETER_CONSTRAINTS,
     REFERENCE_DEFAULTS,
+    TABLE_PARAMS,
     UNSTORED_PARAMS,
     WGAN_DEFAULTS,
 )
@@ -200,6 +201,8 @@ def _help(name):
     for option, defaults in STARTING_POINTS[1:]:
         if name in defaults and defaults[name] != default:
             shown.append(f"{option}: {shown_value(defaults[name])}")
+    if name in TABLE_PARAMS:
+        shown.append(f"a .csv/.parquet table: {shown_value(TABLE_PARAMS[name])}")
     # argparse formats help with %-interpolation
     return f"{PARAMETER_HELP[name]} ({'; '.join(shown)})".replace("%", "%%")
 
