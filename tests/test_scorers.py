@@ -42,9 +42,9 @@ def test_score_is_negative_fd_in_the_stored_feature_space(fitted, sevens):
     score = fitted.score(held)
     assert score < 0
     # Recompute by hand: same seed derivation, same stored feature map.
-    from gan_estimators.quality.evaluation import _TAG_SCORE, _seed
+    from gan_estimators.quality.evaluation import _TAG_SCORE, purpose_seed
 
-    fake = FakeGenerator.sample(fitted, len(held), random_state=_seed(0, _TAG_SCORE))
+    fake = FakeGenerator.sample(fitted, len(held), random_state=purpose_seed(0, _TAG_SCORE))
     expected = M.frechet_distance(
         fitted.feature_map_.transform(held), fitted.feature_map_.transform(fake)
     )

@@ -10,14 +10,13 @@ table metrics of :mod:`gan_estimators.quality.tables`.
 """
 
 import dataclasses
-import warnings
 
 import numpy as np
 
-from gan_estimators._random import derive_seed
+from gan_estimators._random import draw_seed
 from gan_estimators.gan.layout import TABULAR, DataLayout
-from gan_estimators.quality.diagnostics import GANTrainingWarning, diagnose
-from gan_estimators.quality.evaluation import DIAGNOSTIC_SAMPLES
+from gan_estimators.quality.diagnostics import diagnose
+from gan_estimators.quality.evaluation import DIAGNOSTIC_SAMPLES, purpose_seed, warn_flagged
 from gan_estimators.quality.report import _plain
 from gan_estimators.tables.columns import is_frame
 from gan_estimators.tables.encoding import (
@@ -122,11 +121,6 @@ def encoded(estimator, X):
     return getattr(estimator, ENCODER_ATTRIBUTE).transform(X) if is_frame(X) else X
 
 
-def decoded(estimator, samples):
-    """Generated rows as a DataFrame of the training table."""
-    return getattr(estimator, ENCODER_ATTRIBUTE).inverse_transform(samples)
-
-
 def table_quality_of(estimator, real, fake):
     """:func:`~gan_estimators.quality.tables.table_quality` with the training's column kinds."""
     from gan_estimators.quality.tables import table_quality
@@ -137,14 +131,9 @@ def table_quality_of(estimator, real, fake):
 
 def table_score(estimator, frame):
     """The overall table quality of ``len(frame)`` samples against ``frame``."""
-    seed = derive_seed(_seed_of(estimator), _SCORE_STREAM)
+    seed = purpose_seed(getattr(estimator, "random_state", None), _SCORE_STREAM)
     fake = estimator.sample(len(frame), random_state=seed)
     return float(table_quality_of(estimator, frame, fake)["overall"])
-
-
-def _seed_of(estimator):
-    random_state = getattr(estimator, "random_state", None)
-    return random_state if isinstance(random_state, int) else 0
 
 
 def _nan_as_none(value):
@@ -160,10 +149,11 @@ def _nan_as_none(value):
 def fit_table_diagnostics(estimator, frame):
     """Set ``diagnostics_`` of a table-fitted estimator: the failure modes, with the encoded
     rows as features, and the table quality of samples against the training rows."""
-    rng = np.random.RandomState(derive_seed(_seed_of(estimator), _DIAGNOSTICS_STREAM))
+    random_state = getattr(estimator, "random_state", None)
+    rng = np.random.RandomState(purpose_seed(random_state, _DIAGNOSTICS_STREAM))
     n = min(len(frame), DIAGNOSTIC_SAMPLES)
     real = frame.iloc[np.sort(rng.choice(len(frame), n, replace=False))].reset_index(drop=True)
-    fake = estimator.sample(n, random_state=int(rng.randint(2**31 - 1)))
+    fake = estimator.sample(n, random_state=draw_seed(rng))
     encoder = getattr(estimator, ENCODER_ATTRIBUTE)
     report = diagnose(
         getattr(estimator, "history_", None),
@@ -174,11 +164,4 @@ def fit_table_diagnostics(estimator, frame):
     quality = _nan_as_none(_plain(table_quality_of(estimator, real, fake)))
     report = dataclasses.replace(report, table_quality=quality)
     estimator.diagnostics_ = report
-    for name, mode in report.items():
-        if mode.flagged:
-            warnings.warn(
-                f"{type(estimator).__name__}: {name.replace('_', ' ')}: {mode.reason} "
-                f"Remedy: {mode.remedy} (details in diagnostics_)",
-                GANTrainingWarning,
-                stacklevel=3,
-            )
+    warn_flagged(estimator, report, stacklevel=4)

@@ -49,7 +49,7 @@ DIAGNOSTIC_SAMPLES = 1000
 DIAGNOSTIC_SAMPLES_PER_CLASS = 100
 
 
-def _seed(random_state, tag):
+def purpose_seed(random_state, tag):
     """An int seed for one purpose, derived from an estimator's ``random_state``.
 
     An int (or None, which stands for a fixed default so that scores are repeatable and
@@ -61,6 +61,19 @@ def _seed(random_state, tag):
     if isinstance(random_state, numbers.Integral):
         return derive_seed(int(random_state) % 2**32, tag, bits=32)
     return draw_seed(random_state)
+
+
+def warn_flagged(estimator, report, *, stacklevel):
+    """A :class:`~gan_estimators.quality.diagnostics.GANTrainingWarning` for each failure
+    mode of ``report`` that tripped; ``stacklevel`` counts from this function."""
+    for name, mode in report.items():
+        if mode.flagged:
+            warnings.warn(
+                f"{type(estimator).__name__}: {name.replace('_', ' ')}: {mode.reason} "
+                f"Remedy: {mode.remedy} (details in diagnostics_)",
+                GANTrainingWarning,
+                stacklevel=stacklevel,
+            )
 
 
 def _draw(estimator, n, seed, label=None):
@@ -94,7 +107,7 @@ def _features(estimator, X, label=None):
     n = X.shape[0]
     if n < 2:
         raise ValueError(f"scoring samples needs at least 2 samples in X, got {n}")
-    seed = _seed(getattr(estimator, "random_state", None), _TAG_SCORE)
+    seed = purpose_seed(getattr(estimator, "random_state", None), _TAG_SCORE)
     mapping = getattr(estimator, "feature_map_", None)
     key = None
     if mapping is not None:
@@ -112,7 +125,7 @@ def _features(estimator, X, label=None):
             mapping = resolve_feature_map(
                 getattr(estimator, "feature_map", "auto"),
                 X,
-                random_state=_seed(getattr(estimator, "random_state", None), _TAG_FEATURES),
+                random_state=purpose_seed(getattr(estimator, "random_state", None), _TAG_FEATURES),
             )
         real = mapping.transform(X)
         fake = mapping.transform(_draw(estimator, n, seed, label))
@@ -159,7 +172,7 @@ def fit_feature_map(estimator, X):
         estimator.feature_map_ = resolve_feature_map(
             getattr(estimator, "feature_map", "auto"),
             _as_samples(X),
-            random_state=_seed(getattr(estimator, "random_state", None), _TAG_FEATURES),
+            random_state=purpose_seed(getattr(estimator, "random_state", None), _TAG_FEATURES),
         )
     return estimator.feature_map_
 
@@ -317,7 +330,7 @@ class GenerativeScoreMixin:
         random_state = getattr(self, "random_state", None)
         with _single_threaded_blas():
             n = min(X.shape[0], DIAGNOSTIC_SAMPLES)
-            rng = np.random.RandomState(_seed(random_state, _TAG_DIAGNOSTICS))
+            rng = np.random.RandomState(purpose_seed(random_state, _TAG_DIAGNOSTICS))
             real = X[np.sort(rng.choice(X.shape[0], n, replace=False))]
             fake = _draw(self, n, draw_seed(rng))
             real_features = self.feature_map_.transform(real)
@@ -332,14 +345,7 @@ class GenerativeScoreMixin:
                 loss=getattr(self, "loss", None),
                 **by_class,
             )
-        for name, mode in self.diagnostics_.items():
-            if mode.flagged:
-                warnings.warn(
-                    f"{type(self).__name__}: {name.replace('_', ' ')}: {mode.reason} "
-                    f"Remedy: {mode.remedy} (details in diagnostics_)",
-                    GANTrainingWarning,
-                    stacklevel=2,
-                )
+        warn_flagged(self, self.diagnostics_, stacklevel=3)
 
     def _class_features(self, X, y, rng):
         """The class-by-class arguments of ``diagnose``: features of real training samples

@@ -5,7 +5,6 @@ every other column is continuous.  :func:`discrete_column_names` is the one plac
 decides it, for the GAN's encoding and for the quality metrics of tables alike.
 """
 
-import numpy as np
 import pandas as pd
 
 #: An integer column with at most this many distinct values is discrete under ``"auto"``.
@@ -94,8 +93,3 @@ def continuous_column_names(frame, discrete):
     """The columns of ``frame`` not in ``discrete``, in column order."""
     discrete = set(discrete)
     return [name for name in frame.columns if name not in discrete]
-
-
-def missing_rate(series):
-    """Fraction of missing values of a column."""
-    return float(np.mean(series.isna().to_numpy())) if len(series) else 0.0

@@ -268,15 +268,6 @@ class TableEncoder:
             start += column.width
         return pd.DataFrame(columns, columns=self.names)
 
-    def category_block(self, name):
-        """``(start, categories)`` of the one-hot block of discrete column ``name``."""
-        start = 0
-        for column in self.columns:
-            if column.name == name:
-                return start, column.categories
-            start += column.width
-        raise KeyError(name)
-
 
 @dataclass(frozen=True)
 class Condition:
