@@ -312,3 +312,16 @@ def test_condition_option_keeps_the_value_after_the_first_equals_sign():
         ["sample", "m", "--condition", "note=a=b", "--condition", "sex="]
     )
     assert args.conditions == [("note", "a=b"), ("sex", "")]
+
+
+def test_quality_line_of_a_table_without_column_trends():
+    # Columns without any trend in the training rows leave pair trends unrated (None).
+    from types import SimpleNamespace
+
+    from gan_estimators.cli.tables import table_quality_line
+
+    report = {"overall": 0.81, "column_shapes": 0.81, "column_pair_trends": None}
+    estimator = SimpleNamespace(diagnostics_=SimpleNamespace(table_quality=report))
+    line = table_quality_line(estimator)
+    assert line.startswith("table quality 0.81 against the training rows")
+    assert "column pair trends none to rate" in line

@@ -114,9 +114,12 @@ def table_quality_line(estimator):
     report = getattr(getattr(estimator, "diagnostics_", None), "table_quality", None)
     if not report:
         return None
+    pairs = report["column_pair_trends"]
+    # None when no pair of training columns has a trend to reproduce.
+    pairs_text = "none to rate" if pairs is None else f"{pairs:.2f}"
     return (
         f"table quality {report['overall']:.2f} against the training rows (column shapes "
-        f"{report['column_shapes']:.2f}, column pair trends {report['column_pair_trends']:.2f})"
+        f"{report['column_shapes']:.2f}, column pair trends {pairs_text})"
     )
 
 
