@@ -88,16 +88,15 @@ def check_table(estimator, frame, path):
     from sklearn.base import clone
 
     from gan_estimators.gan.table_path import check_frame
-    from gan_estimators.tables.encoding import DISCRETE, TableEncoder
+    from gan_estimators.tables.columns import continuous_column_names
+    from gan_estimators.tables.encoding import TableEncoder
 
     try:
         checked = check_frame(clone(estimator), frame, reset=True)
         encoder = TableEncoder.fit(checked, estimator.discrete_columns)
     except (ValueError, TypeError) as exc:
         raise UserError(f"{path}: {exc}") from None
-    discrete = [column.name for column in encoder.columns if column.kind == DISCRETE]
-    continuous = [column.name for column in encoder.columns if column.kind != DISCRETE]
-    return discrete, continuous
+    return encoder.discrete_names, continuous_column_names(checked, encoder.discrete_names)
 
 
 def columns_line(discrete, continuous):
