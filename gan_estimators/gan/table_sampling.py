@@ -11,7 +11,12 @@ import numpy as np
 
 from gan_estimators.gan.fitted_state import TABLE_ENCODER
 from gan_estimators.gan.labels import sample_labels
-from gan_estimators.tables.encoding import DISCRETE, impose_conditions, table_conditions
+from gan_estimators.tables.encoding import (
+    DISCRETE,
+    category_key,
+    impose_conditions,
+    table_conditions,
+)
 
 #: Rounds of draws for rows matching conditions beyond the one the generator is given.
 MAX_CONDITION_ROUNDS = 50
@@ -33,9 +38,11 @@ def _condition_indices(estimator, conditions):
                 f"conditions name {column!r}, which is not a discrete column of the training "
                 f"table; discrete columns: {encoder.discrete_names!r}."
             )
-        target = None if _is_missing(value) else value
+        wanted = category_key(value)
         matches = [
-            i for i, c in enumerate(known) if c.column == column and _same(c.category, target)
+            i
+            for i, c in enumerate(known)
+            if c.column == column and category_key(c.category) == wanted
         ]
         if not matches:
             categories = [c.category for c in known if c.column == column]
@@ -45,24 +52,6 @@ def _condition_indices(estimator, conditions):
             )
         indices.append(matches[0])
     return indices
-
-
-def _is_missing(value):
-    try:
-        return value is None or bool(np.isnan(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def _same(category, value):
-    """Whether a training category is the asked ``value`` (True is not 1 here)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if category is None or value is None:
-        return category is value
-    if isinstance(category, bool) != isinstance(value, bool):
-        return False
-    return category == value
 
 
 def _draw_categories(encoded, spans, rng):

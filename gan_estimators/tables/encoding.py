@@ -42,10 +42,13 @@ def _python_values(series):
     return np.array([v.item() if isinstance(v, np.generic) else v for v in values], dtype=object)
 
 
-def _category_key(value):
+def category_key(value):
     """A dictionary key under which a category matches only itself: ``True`` is not ``1``
-    (Python's own equality says it is), ``1`` is ``1.0``."""
-    if value is None:
+    (Python's own equality says it is), ``1`` is ``1.0``, a NumPy scalar is its Python
+    value, and None and NaN both stand for a missing value."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (isinstance(value, float) and value != value):
         return ("missing",)
     if isinstance(value, bool):
         return ("bool", value)
@@ -71,7 +74,7 @@ def _observed_categories(series):
     else:
         distinct = {}
         for value in _python_values(present):
-            distinct.setdefault(_category_key(value), value)
+            distinct.setdefault(category_key(value), value)
         categories = list(distinct.values())
         try:
             categories.sort()
@@ -147,8 +150,8 @@ class ColumnCoding:
 
     def codes(self, series):
         """Index of each value's category (-1 for a value not among ``categories``)."""
-        index = {_category_key(c): i for i, c in enumerate(self.categories)}
-        return np.array([index.get(_category_key(v), -1) for v in _python_values(series)])
+        index = {category_key(c): i for i, c in enumerate(self.categories)}
+        return np.array([index.get(category_key(v), -1) for v in _python_values(series)])
 
     def inverse_transform(self, block):
         """The column (a Series of the training dtype) from its encoded ``block``."""
