@@ -180,6 +180,16 @@ def _json_kind_matches(value, kind):
     return isinstance(value, str)
 
 
+def is_prior_json(prior, n_classes):
+    """Whether the stored ``prior`` is a JSON list of ``n_classes`` frequencies summing to 1."""
+    return (
+        isinstance(prior, list)
+        and len(prior) == n_classes
+        and all(_json_kind_matches(p, "f") and p >= 0 for p in prior)
+        and abs(sum(prior) - 1.0) < 1e-6
+    )
+
+
 def check_classes_json(fitted):
     """Why the class entries of a saved ``fitted`` object are malformed, or None when they
     are fine (or absent, for an unconditional model)."""
@@ -203,12 +213,7 @@ def check_classes_json(fitted):
         return f"fitted classes_ must be a list of at least {MIN_CLASSES} labels of {dtype}"
     if len(set(classes)) != len(classes) or sorted(classes) != classes:
         return "fitted classes_ must be sorted and distinct"
-    if not (
-        isinstance(prior, list)
-        and len(prior) == len(classes)
-        and all(_json_kind_matches(p, "f") and p >= 0 for p in prior)
-        and abs(sum(prior) - 1.0) < 1e-6
-    ):
+    if not is_prior_json(prior, len(classes)):
         return f"fitted class_prior_ must be {len(classes)} frequencies summing to 1"
     return None
 

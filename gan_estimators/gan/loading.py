@@ -11,7 +11,6 @@ A folder that is incomplete, altered or assembled from two models is refused wit
 
 import os
 import warnings
-from numbers import Real
 
 import keras
 import numpy as np
@@ -44,7 +43,7 @@ from gan_estimators.gan.fitted_state import (
     with_legacy_structure,
 )
 from gan_estimators.gan.folder import MANIFEST, read_json, verify_manifest
-from gan_estimators.gan.labels import classes_from_json
+from gan_estimators.gan.labels import classes_from_json, is_prior_json
 from gan_estimators.gan.layout import DataLayout
 
 # TableOutput is registered with Keras on import, before any network is loaded.
@@ -298,25 +297,14 @@ def _restore_table(estimator, encoder, table, path):
                 f"discrete columns ({n_conditions}), or be null without discrete columns",
             )
     else:
-        valid = (
-            isinstance(prior, list)
-            and len(prior) == n_conditions
-            and all(isinstance(p, Real) and not isinstance(p, bool) for p in prior)
-        )
-        prior = np.asarray(prior if valid else [], dtype=np.float64)
-        if not (
-            valid
-            and np.all(np.isfinite(prior))
-            and np.all(prior >= 0)
-            and abs(prior.sum() - 1.0) < 1e-6
-        ):
+        if not is_prior_json(prior, n_conditions):
             raise ModelFolderError(
                 path,
                 f"table: class_prior_ must be {n_conditions} frequencies summing to 1, one "
                 "per condition of the discrete columns",
             )
         estimator.classes_ = np.arange(n_conditions)
-        estimator.class_prior_ = prior
+        estimator.class_prior_ = np.asarray(prior, dtype=np.float64)
     setattr(estimator, TABLE_ENCODER, encoder)
 
 
