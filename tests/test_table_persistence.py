@@ -191,6 +191,10 @@ CORRUPTIONS = {
         lambda d: d["table"]["class_prior_"].pop(),
         r"class_prior_ must be \d+ frequencies summing to 1",
     ),
+    "prior dropped": (
+        lambda d: d["table"].update(class_prior_=None),
+        r"class_prior_ must hold one frequency per condition of the discrete columns \(\d+\)",
+    ),
 }
 
 

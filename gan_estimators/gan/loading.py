@@ -289,14 +289,14 @@ def _restore_table(estimator, encoder, table, path):
         )
     n_conditions = len(table_conditions(encoder))
     prior = table.get("class_prior_")
-    if n_conditions == 0 or prior is None:
-        if prior is not None or n_conditions:
-            raise ModelFolderError(
-                path,
-                f"table: class_prior_ must hold one frequency per condition of the "
-                f"discrete columns ({n_conditions}), or be null without discrete columns",
-            )
-    else:
+    # A prior is stored exactly when the table has discrete columns to condition on.
+    if (prior is None) != (n_conditions == 0):
+        raise ModelFolderError(
+            path,
+            f"table: class_prior_ must hold one frequency per condition of the "
+            f"discrete columns ({n_conditions}), or be null without discrete columns",
+        )
+    if prior is not None:
         if not is_prior_json(prior, n_conditions):
             raise ModelFolderError(
                 path,
