@@ -172,6 +172,11 @@ def _column(document, name):
     return next(c for c in document["table"]["columns"] if c["name"] == name)
 
 
+def _repeat_first_category(document):
+    categories = _column(document, "city")["categories"]
+    categories[1] = categories[0]
+
+
 CORRUPTIONS = {
     "missing": (lambda d: d.pop("table"), r"lacks the key 'table'"),
     "not an object": (lambda d: d.update(table=[]), r"table must be a JSON object"),
@@ -190,6 +195,10 @@ CORRUPTIONS = {
     "bad prior": (
         lambda d: d["table"]["class_prior_"].pop(),
         r"class_prior_ must be \d+ frequencies summing to 1",
+    ),
+    "repeated category": (
+        _repeat_first_category,
+        r"column 'city': categories must be distinct",
     ),
     "prior dropped": (
         lambda d: d["table"].update(class_prior_=None),

@@ -30,6 +30,7 @@ from gan_estimators.tables.encoding import (
     DISCRETE,
     ColumnCoding,
     TableEncoder,
+    category_key,
     one_hot_encoder,
 )
 
@@ -235,8 +236,7 @@ def _check_categories(categories, missing_rate):
         raise ValueError(f"categories must be a non-empty list; got {categories!r}")
     if not all(_is_json_scalar(c) for c in categories):
         raise ValueError(f"categories must be strings, numbers, booleans or null: {categories!r}")
-    # 1 == True == 1.0 in Python, but they are distinct categories.
-    keys = [(type(c), c) for c in categories]
+    keys = [category_key(c) for c in categories]
     if len(set(keys)) != len(keys):
         raise ValueError(f"categories must be distinct; got {categories!r}")
     if (None in categories) != (missing_rate > 0):
