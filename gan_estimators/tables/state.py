@@ -222,12 +222,9 @@ def _column_to_json(column, index, prefix, arrays):
     if column.kind == DISCRETE:
         document["categories"] = _categories_to_json(column)
     else:
-        arrays[_array_name(prefix, index, "quantiles")] = np.asarray(
-            column.transformer.quantiles_, dtype=np.float64
-        )
-        arrays[_array_name(prefix, index, "references")] = np.asarray(
-            column.transformer.references_, dtype=np.float64
-        )
+        for part in _QUANTILE_ARRAYS:  # the transformer's fitted quantiles_ and references_
+            fitted = getattr(column.transformer, f"{part}_")
+            arrays[_array_name(prefix, index, part)] = np.asarray(fitted, dtype=np.float64)
     return document
 
 
